@@ -1,0 +1,241 @@
+// `otls probe URL`: greet, upgrade (or implicit TLS), handshake, verify, report.
+#include "probe.hpp"
+
+#include <cstdio>
+#include <stdexcept>
+
+#include <fmt/core.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include "otls/net/error.hpp"
+#include "otls/tls/tls.hpp"
+#include "terminal.hpp"
+
+namespace otls::app {
+
+const char* const exit_code_help =
+    "Exit codes:\n"
+    "  0   the requested level was met\n"
+    "  1   internal error\n"
+    "  2   connection failure (name did not resolve, no address accepted)\n"
+    "  3   STARTTLS not offered (level encrypt or verify)\n"
+    "  4   STARTTLS refused by the server\n"
+    "  5   TLS handshake failure (including a server that speaks only legacy TLS)\n"
+    "  6   certificate verification failure (untrusted, expired, name mismatch)\n"
+    "  7   protocol error (garbage, oversized line, early close, service refused)\n"
+    "  8   timeout\n"
+    "  9   response injection (plaintext after the STARTTLS go-ahead)\n"
+    "  64  usage error (bad URL, bad option, unreadable CA file)\n";
+
+level parse_level(const std::string& text) {
+  if (text == "may") return level::may;
+  if (text == "encrypt") return level::encrypt;
+  if (text == "verify") return level::verify;
+  throw std::invalid_argument("unknown level '" + text + "' (expected may, encrypt or verify)");
+}
+
+std::string_view to_string(level l) {
+  switch (l) {
+    case level::may:
+      return "may";
+    case level::encrypt:
+      return "encrypt";
+    case level::verify:
+      return "verify";
+  }
+  return "verify";
+}
+
+void apply_level(level l, net::client_settings& settings) {
+  settings.dialect.require_tls = l != level::may;
+  settings.verify_certificate = l == level::verify;
+}
+
+int exit_code_for(const net::client_report& report) {
+  using core::outcome;
+  if (report.error == tls::errc::bad_ca_file) return exit_usage;
+  switch (net::outcome_of(report.error)) {
+    case outcome::ok:
+      return exit_ok;
+    case outcome::connect_failure:
+      return exit_connect;
+    case outcome::starttls_not_supported:
+      return exit_starttls_not_offered;
+    case outcome::starttls_rejected:
+      return exit_starttls_refused;
+    case outcome::handshake_failure:
+      return exit_handshake;
+    case outcome::certificate_host_mismatch:
+    case outcome::certificate_expired:
+    case outcome::certificate_not_trusted:
+    case outcome::validation_failure:
+      return exit_verification;
+    case outcome::timeout:
+      return exit_timeout;
+    case outcome::response_injection:
+      return exit_injection;
+    case outcome::service_unavailable:
+    case outcome::protocol_error:
+      return exit_protocol;
+  }
+  return exit_internal;
+}
+
+namespace {
+
+std::string join(const std::vector<std::string>& items, std::string_view sep) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : std::string(sep)) + item;
+  return out;
+}
+
+nlohmann::json certificate_json(const tls::certificate_info& c) {
+  return {{"subject", c.subject},
+          {"issuer", c.issuer},
+          {"dns_names", c.dns_names},
+          {"ip_addresses", c.ip_addresses},
+          {"not_before", c.not_before},
+          {"not_after", c.not_after},
+          {"key_type", c.key_type},
+          {"key_bits", c.key_bits},
+          {"signature_algorithm", c.signature_algorithm},
+          {"sha256_fingerprint", c.sha256_fingerprint},
+          {"spki_sha256", c.spki_sha256}};
+}
+
+}  // namespace
+
+nlohmann::json to_json(const net::client_report& report, level l) {
+  using nlohmann::json;
+  json out;
+  out["target"] = report.target.to_string();
+  out["protocol"] = report.target.proto ? std::string(report.target.proto->family) : "";
+  out["address"] = report.address.empty() ? json(nullptr) : json(report.address);
+  out["mode"] = report.implicit_tls ? "implicit" : "starttls";
+  out["level"] = to_string(l);
+  out["banner"] = join(report.facts.banner, "\n");
+  out["capabilities"] = {{"before_tls", report.facts.capabilities_before_tls},
+                         {"after_tls", report.facts.capabilities_after_tls}};
+  out["starttls"] = report.implicit_tls ? json(nullptr)
+                                        : json{{"offered", report.facts.starttls_offered},
+                                               {"accepted", report.facts.starttls_accepted}};
+  if (report.tls) {
+    const auto& t = *report.tls;
+    out["tls"] = {{"version", t.version},
+                  {"cipher", t.cipher},
+                  {"group", t.group.empty() ? json(nullptr) : json(t.group)},
+                  {"forward_secrecy", t.forward_secrecy}};
+    json chain = json::array();
+    for (const auto& c : t.chain) chain.push_back(certificate_json(c));
+    out["certificate"] = {{"chain", chain},
+                          {"trusted", t.verify.trusted},
+                          {"hostname_match", t.verify.hostname_match},
+                          {"error", t.verify.error.empty() ? json(nullptr) : json(t.verify.error)}};
+  } else {
+    out["tls"] = nullptr;
+    out["certificate"] = nullptr;
+  }
+  out["outcome"] = core::to_string(net::outcome_of(report.error));
+  if (report.error) {
+    out["error"] = {{"message", report.error.message()},
+                    {"detail", report.diag.detail},
+                    {"peer_text", report.diag.peer_text}};
+  } else {
+    out["error"] = nullptr;
+  }
+  if (!report.leftover_plaintext.empty()) out["injected_bytes"] = report.leftover_plaintext.size();
+  out["warnings"] = report.warnings;
+  json attempts = json::array();
+  for (const auto& a : report.attempts)
+    attempts.push_back(
+        {{"address", a.address}, {"error", a.error ? json(a.error.message()) : json(nullptr)}});
+  out["attempts"] = attempts;
+  out["elapsed_ms"] = report.elapsed.count();
+  return out;
+}
+
+void print_human(std::FILE* out, const net::client_report& report, level l, bool colour) {
+  auto row = [&](std::string_view key, const std::string& value, tone t = tone::plain) {
+    fmt::print(out, "  {:<14} {}\n", key, styled(value, t, colour));
+  };
+  const auto outcome = net::outcome_of(report.error);
+  fmt::print(out, "{} {}  (level {})\n", styled("otls probe", tone::bold, colour),
+             report.target.to_string(), to_string(l));
+  if (!report.address.empty()) row("address", report.address);
+  for (const auto& a : report.attempts)
+    if (a.error) row("tried", a.address + ": " + a.error.message(), tone::dim);
+  if (!report.facts.banner.empty()) row("banner", join(report.facts.banner, " / "));
+  if (!report.facts.capabilities_before_tls.empty())
+    row("before TLS", join(report.facts.capabilities_before_tls, ", "));
+  if (!report.implicit_tls && !report.facts.banner.empty()) {
+    if (!report.facts.starttls_offered)
+      row("STARTTLS", "not offered", l == level::may ? tone::warn : tone::bad);
+    else
+      row("STARTTLS", report.facts.starttls_accepted ? "offered, accepted" : "offered, refused",
+          report.facts.starttls_accepted ? tone::good : tone::bad);
+  } else if (report.implicit_tls) {
+    row("mode", "implicit TLS");
+  }
+  if (report.tls) {
+    const auto& t = *report.tls;
+    row("TLS", fmt::format("{} {}{}", t.version, t.cipher, t.group.empty() ? "" : " " + t.group));
+    row("forward secr.", t.forward_secrecy ? "yes" : "no",
+        t.forward_secrecy ? tone::good : tone::warn);
+    if (!t.chain.empty()) {
+      const auto& leaf = t.chain.front();
+      row("certificate", leaf.subject);
+      if (!leaf.dns_names.empty() || !leaf.ip_addresses.empty()) {
+        std::vector<std::string> names = leaf.dns_names;
+        names.insert(names.end(), leaf.ip_addresses.begin(), leaf.ip_addresses.end());
+        row("  names", join(names, ", "));
+      }
+      row("  key",
+          fmt::format("{} {} bits, {}", leaf.key_type, leaf.key_bits, leaf.signature_algorithm));
+      row("  valid", leaf.not_before + " .. " + leaf.not_after);
+      row("  issuer", leaf.issuer);
+      row("  sha256", leaf.sha256_fingerprint, tone::dim);
+    }
+    row("trusted", t.verify.trusted ? "yes" : "no (" + t.verify.error + ")",
+        t.verify.trusted ? tone::good : tone::bad);
+    row("name match", t.verify.hostname_match ? "yes" : "no",
+        t.verify.hostname_match ? tone::good : tone::bad);
+  }
+  if (!report.facts.capabilities_after_tls.empty())
+    row("after TLS", join(report.facts.capabilities_after_tls, ", "));
+  for (const auto& w : report.warnings) row("warning", w, tone::warn);
+  if (report.error) {
+    row("outcome", std::string(core::to_string(outcome)), tone::bad);
+    if (!report.diag.detail.empty()) row("why", report.diag.detail);
+    for (const auto& line : report.diag.peer_text) row("server said", line, tone::dim);
+  } else {
+    row("outcome", "ok", tone::good);
+  }
+  row("elapsed", std::to_string(report.elapsed.count()) + " ms", tone::dim);
+}
+
+int run_probe(probe_options options) {
+  auto target = proto::resolve_target(options.url);
+  if (!target) {
+    fmt::print(stderr, "otls probe: {}: {}\n", options.url, target.error().message());
+    return exit_usage;
+  }
+  apply_level(options.security, options.settings);
+  boost::asio::io_context io;
+  auto future = boost::asio::co_spawn(io, net::run_client(*target, options.settings),
+                                      boost::asio::use_future);
+  io.run();
+  const net::client_report report = future.get();
+  if (report.error == tls::errc::bad_ca_file) {
+    fmt::print(stderr, "otls probe: {}\n", report.diag.detail);
+    return exit_usage;
+  }
+  if (options.json)
+    fmt::print("{}\n", to_json(report, options.security).dump(2));
+  else
+    print_human(stdout, report, options.security, colour_enabled(stdout));
+  return exit_code_for(report);
+}
+
+}  // namespace otls::app

@@ -1,0 +1,29 @@
+// Named outcomes of a session, shared by probe, scan, proxy and reports. Names follow
+// RFC 8460 §4.3 result types where one exists (starttls-not-supported, validation-failure, ...).
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace otls::core {
+
+enum class outcome {
+  ok,
+  starttls_not_supported,     // no upgrade offered (or stripped by a meddler)
+  starttls_rejected,          // upgrade command refused (454, 501, 5xx, ...)
+  response_injection,         // plaintext followed the go-ahead reply
+  service_unavailable,        // the server turned us away in its greeting (421, 554)
+  handshake_failure,          // TLS did not come up
+  certificate_host_mismatch,  // chain trusted, name not in the certificate
+  certificate_expired,        // chain contains an expired certificate
+  certificate_not_trusted,    // no path to a trust anchor
+  validation_failure,         // any other chain validation error
+  connect_failure,            // no TCP connection to any address
+  timeout,                    // a step did not finish in time
+  protocol_error,             // the peer broke the protocol (garbage, oversize, early close)
+};
+
+std::string_view to_string(outcome o) noexcept;
+std::optional<outcome> outcome_from_string(std::string_view name) noexcept;
+
+}  // namespace otls::core

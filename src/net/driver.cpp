@@ -1,0 +1,51 @@
+// The single dialect driver shared by client and server roles (DESIGN.md "sans-I/O").
+#include "otls/net/driver.hpp"
+
+#include <array>
+
+#include <boost/asio/error.hpp>
+#include <boost/asio/ssl/error.hpp>
+
+#include "otls/net/error.hpp"
+
+namespace otls::net {
+
+awaitable<error_code> run_dialect(upgradable_stream& stream, proto::dialect& dialect,
+                                  const upgrade_handler& upgrade, duration timeout) {
+  std::array<char, 16 * 1024> buffer;
+  for (;;) {
+    proto::action act = dialect.next();
+    switch (act.what) {
+      case proto::action::kind::write:
+        if (auto ec = co_await stream.write_all(act.bytes, timeout)) {
+          co_return ec == errc::timeout ? ec : error_code(errc::connection_lost);
+        }
+        break;
+      case proto::action::kind::need_more: {
+        auto n = co_await stream.read_some(buffer, timeout);
+        if (n) {
+          dialect.feed(std::string_view(buffer.data(), *n));
+        } else if (n.error() == boost::asio::error::eof ||
+                   n.error() == boost::asio::ssl::error::stream_truncated) {
+          dialect.on_eof();
+        } else if (n.error() == errc::timeout) {
+          co_return n.error();
+        } else {
+          co_return errc::connection_lost;
+        }
+        break;
+      }
+      case proto::action::kind::start_tls: {
+        if (auto ec = co_await upgrade(dialect.take_leftover())) co_return ec;
+        dialect.on_tls_established();
+        break;
+      }
+      case proto::action::kind::done:
+        co_return error_code{};
+      case proto::action::kind::fail:
+        co_return act.error;
+    }
+  }
+}
+
+}  // namespace otls::net

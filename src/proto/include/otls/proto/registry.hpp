@@ -1,0 +1,44 @@
+// The protocol registry: one line per URL scheme (name, default port, implicit TLS or not,
+// dialect factories). Adding a protocol is a proto/ folder plus a line here (DESIGN.md).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include "otls/core/url.hpp"
+#include "otls/proto/dialect.hpp"
+#include "otls/proto/meddler.hpp"
+
+namespace otls::proto {
+
+struct protocol {
+  std::string_view scheme;     // URL scheme, e.g. "smtp"
+  std::string_view family;     // protocol family shown in reports, e.g. "smtp"
+  std::uint16_t default_port;  // IANA port, or the convention where none is assigned
+  bool implicit_tls;           // TLS from the first byte (RFC 8314) instead of an upgrade
+  std::string_view summary;    // one line for --help and docs
+  std::unique_ptr<dialect> (*make_client)(const client_options&);
+  std::unique_ptr<dialect> (*make_server)(const server_options&);
+  // Rewrites server-to-client bytes to remove the upgrade offer (the demo's STRIPTLS attacker).
+  std::unique_ptr<offer_stripper> (*make_stripper)();
+};
+
+std::span<const protocol> protocols() noexcept;
+const protocol* find_protocol(std::string_view scheme) noexcept;
+
+// A URL resolved against the registry: protocol known, port defaulted.
+struct target {
+  core::url url;
+  const protocol* proto = nullptr;
+  std::uint16_t port = 0;
+
+  std::string to_string() const;  // canonical "scheme://host:port"
+};
+
+// Parses a URL and resolves its scheme; errors: core::errc::{bad_url, bad_host, bad_port,
+// unsupported_scheme}.
+result<target> resolve_target(std::string_view text);
+
+}  // namespace otls::proto

@@ -1,0 +1,106 @@
+// The only layer that sees OpenSSL: client/server contexts, PKIX verification with separate
+// trust and name checks (RFC 6125 via OpenSSL's X509_check_host/ip), and session facts.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/ssl/context.hpp>
+
+#include "otls/core/error.hpp"
+
+typedef struct ssl_st SSL;
+
+namespace otls::tls {
+
+enum class errc {
+  handshake_failure = 1,      // TLS did not come up (alert, reset, no shared cipher, ...)
+  legacy_tls_only,            // the server speaks only TLS 1.0/1.1 below our --tls-min
+  certificate_not_trusted,    // no path to a trust anchor (self-signed, unknown issuer)
+  certificate_expired,        // a certificate in the chain has expired
+  certificate_host_mismatch,  // chain is trusted but the reference name is not in the cert
+  validation_failure,         // any other chain validation error
+  no_peer_certificate,        // the server sent no certificate
+  bad_ca_file,                // --cafile could not be loaded
+  bad_certificate,            // our own certificate or key could not be loaded
+  bad_version,                // not one of 1.0, 1.1, 1.2, 1.3
+};
+
+const boost::system::error_category& category() noexcept;
+inline error_code make_error_code(errc e) noexcept {
+  return {static_cast<int>(e), category()};
+}
+
+enum class version { tls1_0, tls1_1, tls1_2, tls1_3 };
+
+// "1.0", "1.1", "1.2", "1.3" (also "tls1.2", "TLSv1.2").
+result<version> parse_version(std::string_view text);
+std::string_view to_string(version v) noexcept;
+
+struct client_config {
+  std::string ca_file;     // empty: the system trust store
+  std::string servername;  // SNI and the reference identity; an IP literal is checked against
+                           // IP SANs and is never sent as SNI (RFC 6066 §3)
+  version min_version = version::tls1_2;  // below 1.2 also drops OpenSSL's security level to 0
+};
+
+struct server_config {
+  std::string certificate_chain_pem;  // leaf first, then intermediates
+  std::string private_key_pem;
+  version min_version = version::tls1_2;
+};
+
+// Contexts for asio's ssl::stream. Errors carry errc::bad_ca_file / bad_certificate.
+result<boost::asio::ssl::context> make_client_context(const client_config& config);
+result<boost::asio::ssl::context> make_server_context(const server_config& config);
+
+// Per-connection client set-up before the handshake: SNI (unless an IP literal).
+// Verification never aborts the handshake; inspect() reports trust and name separately.
+error_code prepare_client(SSL* ssl, const client_config& config);
+
+struct certificate_info {
+  std::string subject;  // RFC 2253
+  std::string issuer;
+  std::vector<std::string> dns_names;     // subjectAltName dNSName
+  std::vector<std::string> ip_addresses;  // subjectAltName iPAddress, textual
+  std::string not_before;                 // ISO 8601 UTC, e.g. 2026-11-28T15:00:00Z
+  std::string not_after;
+  std::string key_type;  // "EC", "RSA", "ED25519", ...
+  int key_bits = 0;
+  std::string signature_algorithm;  // e.g. "ecdsa-with-SHA256"
+  std::string sha256_fingerprint;   // lower-case hex, no separators
+  std::string spki_sha256;          // SHA-256 of the DER SubjectPublicKeyInfo, hex
+};
+
+struct verification {
+  bool trusted = false;         // chain verified to a trust anchor (expiry included)
+  bool hostname_match = false;  // reference name found in SAN (no CN fall-back when SANs exist)
+  long x509_code = 0;           // OpenSSL X509_V_* code, 0 when trusted
+  std::string error;            // OpenSSL's reason, e.g. "certificate has expired"; empty if ok
+};
+
+struct session_facts {
+  std::string version;  // "TLSv1.3"
+  std::string cipher;   // "TLS_AES_256_GCM_SHA384"
+  std::string group;    // key-exchange group, e.g. "x25519"; empty if unknown
+  bool forward_secrecy = false;
+  std::vector<certificate_info> chain;  // as sent by the peer, leaf first
+  verification verify;
+};
+
+// After a completed client handshake: what was negotiated and what the chain proves.
+session_facts inspect(SSL* ssl, const client_config& config);
+
+// The failure a client at a verifying level reports for these facts, or {} when the chain is
+// trusted and the name matches. Precedence: expired, not trusted, other, host mismatch.
+error_code verification_error(const verification& v);
+
+// Turns a failed handshake's asio error into errc::legacy_tls_only or handshake_failure,
+// with OpenSSL's reason appended to detail (e.g. "tlsv1 alert protocol version").
+error_code classify_handshake_error(const error_code& asio_error, std::string& detail);
+
+}  // namespace otls::tls
+
+template <>
+struct boost::system::is_error_code_enum<otls::tls::errc> : std::true_type {};

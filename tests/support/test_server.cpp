@@ -1,0 +1,83 @@
+// otls_test_server: otls's SMTP server role as a standalone process for interop tests with
+// real clients (openssl s_client, swaks, smtplib). Prints "listening ADDR:PORT" when ready.
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "otls/core/url.hpp"
+#include "otls/net/server.hpp"
+#include "otls/tls/tls.hpp"
+
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"otls's SMTP server role for interop tests"};
+  std::string listen = "127.0.0.1:0", cert, key, hostname = "localhost", scheme = "smtp";
+  bool starttls_required = false, implicit = false;
+  app.add_option("--listen", listen, "ADDRESS:PORT (port 0 picks one)");
+  app.add_option("--cert", cert, "certificate chain PEM")->required()->check(CLI::ExistingFile);
+  app.add_option("--key", key, "private key PEM")->required()->check(CLI::ExistingFile);
+  app.add_option("--hostname", hostname, "name in the greeting and EHLO reply");
+  app.add_option("--protocol", scheme, "smtp or lmtp");
+  app.add_flag("--starttls-required", starttls_required, "530 for most commands before TLS");
+  app.add_flag("--implicit-tls", implicit, "TLS from the first byte (smtps)");
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    const auto* protocol = otls::proto::find_protocol(implicit ? "smtps" : scheme);
+    if (!protocol) throw std::runtime_error("unknown protocol " + scheme);
+    auto url = otls::core::parse_url("x://" + listen);
+    if (!url || !url->port.has_value())
+      throw std::runtime_error("--listen wants ADDRESS:PORT, got " + listen);
+    otls::tls::server_config tls_config;
+    tls_config.certificate_chain_pem = read_file(cert);
+    tls_config.private_key_pem = read_file(key);
+    auto context = otls::tls::make_server_context(tls_config);
+    if (!context) throw std::runtime_error("cannot load certificate: " + context.error().message());
+
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::acceptor acceptor(io,
+                                            {boost::asio::ip::make_address(url->host), *url->port});
+    auto settings = std::make_shared<otls::net::server_settings>();
+    settings->dialect.hostname = hostname;
+    settings->dialect.starttls_required = starttls_required;
+    settings->tls = std::make_shared<boost::asio::ssl::context>(std::move(*context));
+    settings->timeout = std::chrono::seconds(30);
+    settings->log = [](const std::string& line) { std::cerr << line << std::endl; };
+    auto stats = std::make_shared<otls::net::server_stats>();
+    boost::asio::co_spawn(io, otls::net::accept_loop(acceptor, *protocol, settings, stats),
+                          boost::asio::detached);
+    boost::asio::signal_set signals(io, SIGTERM, SIGINT);
+    signals.async_wait([&](const boost::system::error_code&, int) {
+      std::cerr << "stopping: " << stats->sessions << " sessions, " << stats->tls_sessions
+                << " with TLS, " << stats->injections_discarded << " injections discarded"
+                << std::endl;
+      io.stop();
+    });
+    const auto ep = acceptor.local_endpoint();
+    std::cout << "listening " << ep.address().to_string() << ":" << ep.port() << std::endl;
+    io.run();
+  } catch (const std::exception& e) {
+    std::cerr << "otls_test_server: " << e.what() << std::endl;
+    return 1;
+  }
+  return 0;
+}
