@@ -105,6 +105,14 @@ nlohmann::json certificate_json(const tls::certificate_info& c) {
           {"spki_sha256", c.spki_sha256}};
 }
 
+// OpenSSL's chain error, else the name mismatch; null when the certificate verified.
+nlohmann::json certificate_error(const net::client_report& report) {
+  const auto& v = report.tls->verify;
+  if (!v.error.empty()) return v.error;
+  if (!v.hostname_match) return "certificate does not match " + report.reference_name;
+  return nullptr;
+}
+
 }  // namespace
 
 nlohmann::json to_json(const net::client_report& report, level l) {
@@ -132,7 +140,8 @@ nlohmann::json to_json(const net::client_report& report, level l) {
     out["certificate"] = {{"chain", chain},
                           {"trusted", t.verify.trusted},
                           {"hostname_match", t.verify.hostname_match},
-                          {"error", t.verify.error.empty() ? json(nullptr) : json(t.verify.error)}};
+                          {"reference_name", report.reference_name},
+                          {"error", certificate_error(report)}};
   } else {
     out["tls"] = nullptr;
     out["certificate"] = nullptr;
@@ -199,7 +208,7 @@ void print_human(std::FILE* out, const net::client_report& report, level l, bool
     }
     row("trusted", t.verify.trusted ? "yes" : "no (" + t.verify.error + ")",
         t.verify.trusted ? tone::good : tone::bad);
-    row("name match", t.verify.hostname_match ? "yes" : "no",
+    row("name match", (t.verify.hostname_match ? "yes (" : "no (") + report.reference_name + ")",
         t.verify.hostname_match ? tone::good : tone::bad);
   }
   if (!report.facts.capabilities_after_tls.empty())

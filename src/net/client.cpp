@@ -101,6 +101,7 @@ awaitable<error_code> start_tls(upgradable_stream& stream, boost::asio::ssl::con
 awaitable<void> run_session(proto::target& target, client_settings& settings,
                             client_report& report) {
   if (settings.tls.servername.empty()) settings.tls.servername = target.url.host;
+  report.reference_name = settings.tls.servername;
   settings.dialect.implicit_tls = target.proto->implicit_tls;
   if (settings.dialect.server_name.empty()) settings.dialect.server_name = target.url.host;
   report.implicit_tls = target.proto->implicit_tls;
@@ -146,9 +147,11 @@ awaitable<void> run_session(proto::target& target, client_settings& settings,
     if (report.diag.detail.empty() && ec == errc::timeout)
       report.diag.detail = "no complete reply within the time limit";
   } else if (report.facts.ended_in_plaintext) {
+    report.diag.peer_text = dialect->diag().peer_text;
     report.warnings.push_back(
-        "STARTTLS not offered: the session continued in PLAINTEXT (level may); an active "
-        "attacker can strip the offer");
+        std::string(report.facts.starttls_offered ? "STARTTLS refused by the server"
+                                                  : "STARTTLS not offered") +
+        ": the session continued in PLAINTEXT (level may); an active attacker can cause this");
   }
   co_await stream.shutdown(duration(200));
 }

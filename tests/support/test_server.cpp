@@ -12,7 +12,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
-#include "otls/core/url.hpp"
 #include "otls/net/server.hpp"
 #include "otls/tls/tls.hpp"
 
@@ -44,9 +43,14 @@ int main(int argc, char** argv) {
   try {
     const auto* protocol = otls::proto::find_protocol(implicit ? "smtps" : scheme);
     if (!protocol) throw std::runtime_error("unknown protocol " + scheme);
-    auto url = otls::core::parse_url("x://" + listen);
-    if (!url || !url->port.has_value())
-      throw std::runtime_error("--listen wants ADDRESS:PORT, got " + listen);
+    // ADDRESS:PORT or [IPv6]:PORT; port 0 asks the kernel for a free one.
+    const auto colon = listen.rfind(':');
+    if (colon == std::string::npos) throw std::runtime_error("--listen wants ADDRESS:PORT");
+    std::string host = listen.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+      host = host.substr(1, host.size() - 2);
+    const int port = std::stoi(listen.substr(colon + 1));
+    if (port < 0 || port > 65535) throw std::runtime_error("--listen: port out of range");
     otls::tls::server_config tls_config;
     tls_config.certificate_chain_pem = read_file(cert);
     tls_config.private_key_pem = read_file(key);
@@ -54,8 +58,8 @@ int main(int argc, char** argv) {
     if (!context) throw std::runtime_error("cannot load certificate: " + context.error().message());
 
     boost::asio::io_context io;
-    boost::asio::ip::tcp::acceptor acceptor(io,
-                                            {boost::asio::ip::make_address(url->host), *url->port});
+    boost::asio::ip::tcp::acceptor acceptor(
+        io, {boost::asio::ip::make_address(host), static_cast<std::uint16_t>(port)});
     auto settings = std::make_shared<otls::net::server_settings>();
     settings->dialect.hostname = hostname;
     settings->dialect.starttls_required = starttls_required;

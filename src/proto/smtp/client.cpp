@@ -103,7 +103,12 @@ action client::on_reply(const reply& r) {
       }
       // 454 (TLS not available), 501, 5xx and anything else: no upgrade (RFC 3207 §4).
       diag_.detail = "the server refused STARTTLS";
-      return quit_and_fail(errc::starttls_rejected, &r);
+      if (options_.require_tls) return quit_and_fail(errc::starttls_rejected, &r);
+      // Opportunistic level: like Postfix's "may", carry on in plaintext and say so.
+      diag_.set_peer(r.as_peer_text());
+      facts_.ended_in_plaintext = true;
+      state_ = state::quit;
+      return action::write("QUIT\r\n");
 
     case state::quit:
     case state::quit_then_done:

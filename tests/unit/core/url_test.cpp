@@ -35,6 +35,10 @@ struct bad_case {
   core::errc expected;
 };
 
+void PrintTo(const bad_case& c, std::ostream* os) {
+  *os << c.text;
+}
+
 class BadUrl : public ::testing::TestWithParam<bad_case> {};
 
 TEST_P(BadUrl, IsRejectedWithAClearError) {
@@ -70,6 +74,10 @@ struct default_port {
   std::uint16_t port;
   bool implicit_tls;
 };
+
+void PrintTo(const default_port& d, std::ostream* os) {
+  *os << d.url;
+}
 
 class DefaultPort : public ::testing::TestWithParam<default_port> {};
 

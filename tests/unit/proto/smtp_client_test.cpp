@@ -189,6 +189,23 @@ INSTANTIATE_TEST_SUITE_P(Replies, StarttlsRefusal,
                                            "554 5.5.1 Error: TLS already active\r\n",
                                            "250 sure\r\n", "421 closing\r\n"));
 
+TEST(SmtpClient, RefusalAtMayContinuesInPlaintext) {
+  client c(opts(false), variant::smtp);
+  transcript(c)
+      .feed("220 hi\r\n")
+      .expect_write("EHLO probe.example\r\n")
+      .feed(ehlo_with_starttls)
+      .expect_write("STARTTLS\r\n")
+      .feed("454 4.7.0 TLS not available\r\n")
+      .expect_write("QUIT\r\n")
+      .feed("221 bye\r\n")
+      .expect_done();
+  EXPECT_TRUE(c.facts().starttls_offered);
+  EXPECT_FALSE(c.facts().starttls_accepted);
+  EXPECT_TRUE(c.facts().ended_in_plaintext);
+  EXPECT_EQ(c.diag().peer_text, std::vector<std::string>{"454 4.7.0 TLS not available"});
+}
+
 TEST(SmtpClient, GarbageReplyIsMalformed) {
   client c(opts(), variant::smtp);
   transcript(c)

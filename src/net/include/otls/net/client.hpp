@@ -31,7 +31,8 @@ struct connect_attempt {
 
 struct client_report {
   proto::target target;
-  std::string address;  // the address the session ran on
+  std::string address;         // the address the session ran on
+  std::string reference_name;  // the name the certificate was checked against (SNI unless IP)
   bool implicit_tls = false;
   proto::session_facts facts;
   std::optional<tls::session_facts> tls;
