@@ -167,7 +167,7 @@ nlohmann::json to_json(const net::client_report& report, level l) {
 
 void print_human(std::FILE* out, const net::client_report& report, level l, bool colour) {
   auto row = [&](std::string_view key, const std::string& value, tone t = tone::plain) {
-    fmt::print(out, "  {:<14} {}\n", key, styled(value, t, colour));
+    fmt::print(out, "  {:<16} {}\n", key, styled(value, t, colour));
   };
   const auto outcome = net::outcome_of(report.error);
   fmt::print(out, "{} {}  (level {})\n", styled("otls probe", tone::bold, colour),
@@ -190,7 +190,7 @@ void print_human(std::FILE* out, const net::client_report& report, level l, bool
   if (report.tls) {
     const auto& t = *report.tls;
     row("TLS", fmt::format("{} {}{}", t.version, t.cipher, t.group.empty() ? "" : " " + t.group));
-    row("forward secr.", t.forward_secrecy ? "yes" : "no",
+    row("forward secrecy", t.forward_secrecy ? "yes" : "no",
         t.forward_secrecy ? tone::good : tone::warn);
     if (!t.chain.empty()) {
       const auto& leaf = t.chain.front();

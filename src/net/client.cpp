@@ -27,7 +27,8 @@ bool family_allowed(address_family family, const tcp::endpoint& ep) {
   return family == address_family::any || (family == address_family::ipv4) == ep.address().is_v4();
 }
 
-// Resolves and connects to each address in turn until one accepts.
+// Resolves the target's host, keeps the requested family, and connects to the first address
+// that accepts.
 awaitable<result<tcp::socket>> connect_any(const proto::target& target,
                                            const client_settings& settings, client_report& report) {
   auto executor = co_await boost::asio::this_coro::executor;
@@ -36,33 +37,30 @@ awaitable<result<tcp::socket>> connect_any(const proto::target& target,
   auto resolved =
       co_await (resolver.async_resolve(target.url.host, std::to_string(target.port), nothrow) ||
                 timer.async_wait(nothrow));
-  if (resolved.index() == 1) co_return errc::timeout;
-  auto [resolve_error, endpoints] = std::get<0>(resolved);
+  if (resolved.index() == 1) {
+    report.diag.detail = "resolving " + target.url.host + " did not finish in time";
+    co_return errc::timeout;
+  }
+  auto [resolve_error, results] = std::get<0>(resolved);
   if (resolve_error) {
     report.diag.detail = "cannot resolve " + target.url.host + ": " + resolve_error.message();
     co_return errc::resolve_failure;
   }
-  for (const auto& entry : endpoints) {
-    const tcp::endpoint ep = entry.endpoint();
-    if (!family_allowed(settings.family, ep)) continue;
-    tcp::socket socket(executor);
-    timer.expires_after(settings.timeout);
-    auto connected = co_await (socket.async_connect(ep, nothrow) || timer.async_wait(nothrow));
-    error_code ec =
-        connected.index() == 1 ? error_code(errc::timeout) : std::get<0>(std::get<0>(connected));
-    report.attempts.push_back({to_string(ep), ec});
-    if (!ec) {
-      report.address = to_string(ep);
-      co_return std::move(socket);
-    }
-  }
-  if (report.attempts.empty()) {
+  std::vector<tcp::endpoint> endpoints;
+  for (const auto& entry : results)
+    if (family_allowed(settings.family, entry.endpoint())) endpoints.push_back(entry.endpoint());
+  if (endpoints.empty()) {
     report.diag.detail = target.url.host + " has no address of the requested family";
     co_return errc::resolve_failure;
   }
-  const auto& last = report.attempts.back();
-  report.diag.detail = "connection to " + last.address + " failed: " + last.error.message();
-  co_return last.error == errc::timeout ? error_code(errc::timeout) : errc::connect_failure;
+  auto socket = co_await connect_first(endpoints, settings.timeout, report.attempts);
+  if (socket) {
+    report.address = report.attempts.back().address;
+  } else {
+    const auto& last = report.attempts.back();
+    report.diag.detail = "connection to " + last.address + " failed: " + last.error.message();
+  }
+  co_return socket;
 }
 
 // TLS on the current connection: handshake, inspect, and (at verifying levels) verify.
@@ -157,6 +155,24 @@ awaitable<void> run_session(proto::target& target, client_settings& settings,
 }
 
 }  // namespace
+
+awaitable<result<tcp::socket>> connect_first(const std::vector<tcp::endpoint>& endpoints,
+                                             duration timeout,
+                                             std::vector<connect_attempt>& attempts) {
+  auto executor = co_await boost::asio::this_coro::executor;
+  boost::asio::steady_timer timer(executor);
+  for (const auto& ep : endpoints) {
+    tcp::socket socket(executor);
+    timer.expires_after(timeout);
+    auto connected = co_await (socket.async_connect(ep, nothrow) || timer.async_wait(nothrow));
+    const error_code ec =
+        connected.index() == 1 ? error_code(errc::timeout) : std::get<0>(std::get<0>(connected));
+    attempts.push_back({to_string(ep), ec});
+    if (!ec) co_return std::move(socket);
+  }
+  if (attempts.empty() || attempts.back().error != errc::timeout) co_return errc::connect_failure;
+  co_return errc::timeout;
+}
 
 awaitable<client_report> run_client(proto::target target, client_settings settings) {
   const auto started = std::chrono::steady_clock::now();

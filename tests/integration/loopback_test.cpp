@@ -185,6 +185,78 @@ TEST_F(Loopback, StriptlsRelayIsCaughtAtVerify) {
   EXPECT_EQ(stats->offers_removed, 1u);
 }
 
+TEST_F(Loopback, Ipv6Literal) {
+  settings_ = std::make_shared<net::server_settings>();
+  settings_->tls = server_context("mx.test");
+  boost::system::error_code ec;
+  acceptor_.emplace(io_);
+  acceptor_->open(tcp::v6(), ec);
+  if (!ec) acceptor_->bind({asio::ip::make_address("::1"), 0}, ec);
+  if (ec) GTEST_SKIP() << "no IPv6 loopback on this machine: " << ec.message();
+  acceptor_->listen();
+  asio::co_spawn(io_,
+                 net::accept_loop(*acceptor_, *proto::find_protocol("smtp"), settings_, stats_),
+                 asio::detached);
+  const auto port = acceptor_->local_endpoint().port();
+  net::client_report report;
+  auto target = proto::resolve_target("smtp://[::1]:" + std::to_string(port)).value();
+  asio::co_spawn(
+      io_,
+      [&]() -> asio::awaitable<void> {
+        report = co_await net::run_client(target, client());
+        acceptor_->close();
+      },
+      asio::detached);
+  io_.run();
+  EXPECT_FALSE(report.error) << report.diag.detail;
+  EXPECT_EQ(report.address, "[::1]:" + std::to_string(port));
+}
+
+TEST_F(Loopback, EveryAddressIsTriedInTurn) {
+  const auto port = start_server({});
+  // A port where nothing listens any more, then the real server.
+  tcp::acceptor closed(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  const tcp::endpoint refused(asio::ip::make_address("127.0.0.1"), closed.local_endpoint().port());
+  closed.close();
+  const tcp::endpoint listening(asio::ip::make_address("127.0.0.1"), port);
+  const std::vector<tcp::endpoint> endpoints{refused, listening};
+  std::vector<net::connect_attempt> attempts;
+  bool connected = false;
+  asio::co_spawn(
+      io_,
+      [&]() -> asio::awaitable<void> {
+        auto socket = co_await net::connect_first(endpoints, std::chrono::seconds(5), attempts);
+        connected = socket.has_value();
+        acceptor_->close();
+      },
+      asio::detached);
+  io_.run();
+  EXPECT_TRUE(connected);
+  ASSERT_EQ(attempts.size(), 2u);
+  EXPECT_TRUE(attempts[0].error);
+  EXPECT_FALSE(attempts[1].error);
+  EXPECT_EQ(attempts[1].address, "127.0.0.1:" + std::to_string(port));
+}
+
+TEST_F(Loopback, NoAddressAcceptsIsConnectFailure) {
+  tcp::acceptor closed(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  const tcp::endpoint refused = closed.local_endpoint();
+  closed.close();
+  const std::vector<tcp::endpoint> endpoints{refused, refused};
+  std::vector<net::connect_attempt> attempts;
+  error_code result;
+  asio::co_spawn(
+      io_,
+      [&]() -> asio::awaitable<void> {
+        auto socket = co_await net::connect_first(endpoints, std::chrono::seconds(5), attempts);
+        result = socket ? error_code{} : socket.error();
+      },
+      asio::detached);
+  io_.run();
+  EXPECT_EQ(result, net::errc::connect_failure);
+  EXPECT_EQ(attempts.size(), 2u);
+}
+
 // A scripted server that answers STARTTLS with the go-ahead plus injected replies in one write.
 asio::awaitable<void> injecting_server(tcp::acceptor& acceptor, std::string& after_go_ahead) {
   auto [ec, socket] = co_await acceptor.async_accept(nothrow);

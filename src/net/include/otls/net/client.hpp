@@ -46,4 +46,11 @@ struct client_report {
 
 awaitable<client_report> run_client(proto::target target, client_settings settings);
 
+// Connects to each endpoint in turn, each attempt bounded by `timeout`, until one accepts;
+// every attempt is recorded. Errors: errc::connect_failure, or errc::timeout when the last
+// attempt timed out.
+awaitable<result<tcp::socket>> connect_first(const std::vector<tcp::endpoint>& endpoints,
+                                             duration timeout,
+                                             std::vector<connect_attempt>& attempts);
+
 }  // namespace otls::net
