@@ -1,0 +1,1127 @@
+"""Interop test harness: real third-party daemons and clients on loopback.
+
+Reusable building blocks for tests/interop/ and bench/:
+
+* free_port(), wait_for_port(): loopback ports, bounded polling (never a fixed sleep);
+* Daemon: start an argv, record its PID, wait until it is ready (a port accepts or
+  a stdout line matches), stop it by that PID (SIGTERM, bounded wait, SIGKILL) and
+  keep its logs in the test's temporary directory;
+* TestCA: the otls test-CA maker ($OTLS_TESTCA) wrapped for Python;
+* Postfix: a private Postfix instance (own config, queue and data directories) with
+  one or more smtpd listeners on 127.0.0.1 high ports;
+* OtlsTestServer: otls's own SMTP server role ($OTLS_TEST_SERVER);
+* InteropTestCase: a unittest base class with a per-class work directory that prints
+  the daemons' log tails when a test fails.
+
+Only Debian's /usr/bin/python3 and its standard library are used. Network traffic
+stays on 127.0.0.1. Every loop is bounded in count and in time.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import grp
+import hashlib
+import json
+import os
+import pwd
+import re
+import secrets
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+from pathlib import Path
+from typing import Callable, Iterable, Optional, Sequence
+
+LOOPBACK = "127.0.0.1"
+POSTFIX_DAEMON_DIR = Path("/usr/lib/postfix/sbin")
+POSTFIX_MASTER = POSTFIX_DAEMON_DIR / "master"
+DEFAULT_POSTFIX_PATHS = (Path("/etc/postfix"), Path("/var/spool/postfix"), Path("/var/lib/postfix"))
+KEEP_ENV = "OTLS_INTEROP_KEEP"  # set to 1 to keep work directories for post-mortems
+
+
+class HarnessError(RuntimeError):
+    """The harness could not set up or tear down what a test needs (not a test failure)."""
+
+
+class ProtocolError(HarnessError):
+    """A peer closed the connection or answered something that is not SMTP (may be transient)."""
+
+
+class ForeignPort(HarnessError):
+    """A port the harness chose is served by somebody else's process."""
+
+
+# ---------------------------------------------------------------------------
+# environment
+
+
+def require_env(name: str) -> str:
+    """The executable named by environment variable `name`.
+
+    Unset: the test is skipped with a message (ctest always sets these variables, so
+    this only happens when a developer runs a file by hand). Set but not an
+    executable file: a hard error, never a skip.
+    """
+    value = os.environ.get(name)
+    if not value:
+        raise unittest.SkipTest(
+            f"{name} is not set; run through ctest (ctest -L interop) or export {name}=/path/to/binary")
+    if not (os.path.isfile(value) and os.access(value, os.X_OK)):
+        raise HarnessError(f"{name}={value!r} is not an executable file")
+    return value
+
+
+def run(argv: Sequence[str], *, timeout: float = 60.0, input: Optional[str | bytes] = None,
+        env: Optional[dict] = None, cwd: Optional[str] = None, text: bool = True) -> subprocess.CompletedProcess:
+    """Run a command to completion with a bounded timeout; never raises on exit status.
+
+    On timeout subprocess.run kills the child (by its PID) and TimeoutExpired is raised.
+    """
+    return subprocess.run([str(a) for a in argv], input=input, capture_output=True, timeout=timeout,
+                          env=env, cwd=cwd, text=text, check=False)
+
+
+def describe(cp: subprocess.CompletedProcess, limit: int = 6000) -> str:
+    """A command, its exit status and its output, for assertion messages."""
+    def clip(s):
+        if s is None:
+            return ""
+        if isinstance(s, bytes):
+            s = s.decode("utf-8", "replace")
+        return s if len(s) <= limit else "...[clipped]...\n" + s[-limit:]
+    cmd = " ".join(str(a) for a in cp.args) if isinstance(cp.args, (list, tuple)) else str(cp.args)
+    return (f"\n$ {cmd}\nexit status: {cp.returncode}\n--- stdout ---\n{clip(cp.stdout)}"
+            f"\n--- stderr ---\n{clip(cp.stderr)}")
+
+
+# ---------------------------------------------------------------------------
+# ports
+
+
+def free_port(host: str = LOOPBACK) -> int:
+    """A TCP port on `host` that was free a moment ago (bind to port 0, read, close)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def port_accepts(host: str, port: int, timeout: float = 1.0) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def wait_for_port(host: str, port: int, timeout: float = 15.0, interval: float = 0.05,
+                  alive: Optional[Callable[[], bool]] = None) -> None:
+    """Poll connect() until (host, port) accepts; bounded by `timeout` and an attempt count.
+
+    `alive`, when given, is asked before every attempt; when it returns False (the
+    daemon died) the wait ends at once with HarnessError.
+    """
+    deadline = time.monotonic() + timeout
+    attempts = int(timeout / interval) + 2
+    for _ in range(attempts):
+        if alive is not None and not alive():
+            raise HarnessError(f"process died before {host}:{port} accepted connections")
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        if port_accepts(host, port, timeout=min(1.0, remaining)):
+            return
+        time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
+    raise TimeoutError(f"{host}:{port} did not accept a connection within {timeout:.1f}s")
+
+
+def read_smtp_reply(f, limit: int = 100) -> tuple[int, list[str]]:
+    """Read one (possibly multi-line) SMTP reply from a binary file object."""
+    lines = []
+    for _ in range(limit):
+        raw = f.readline(4096)
+        if not raw:
+            raise ProtocolError(f"connection closed while reading a reply (got {lines!r})")
+        line = raw.decode("utf-8", "replace").rstrip("\r\n")
+        lines.append(line)
+        if len(line) < 4 or not line[:3].isdigit():
+            raise ProtocolError(f"malformed SMTP reply line {line!r}")
+        if line[3] != "-":
+            return int(line[:3]), lines
+    raise ProtocolError(f"SMTP reply longer than {limit} lines")
+
+
+def smtp_banner(host: str, port: int, *, implicit_tls: bool = False, timeout: float = 5.0) -> str:
+    """Connect, read the 220 greeting (after a non-verifying TLS handshake for implicit TLS), QUIT."""
+    sock = socket.create_connection((host, port), timeout=timeout)
+    try:
+        if implicit_tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            sock = ctx.wrap_socket(sock)
+        with sock.makefile("rb") as f:
+            code, lines = read_smtp_reply(f)
+            try:
+                sock.sendall(b"QUIT\r\n")
+                read_smtp_reply(f)
+            except (OSError, ProtocolError):
+                pass
+        if code != 220:
+            raise ProtocolError(f"{host}:{port} greeted with {lines!r}")
+        return "\n".join(lines)
+    finally:
+        sock.close()
+
+
+# ---------------------------------------------------------------------------
+# processes
+
+
+def _proc_stat(pid: int) -> Optional[tuple[str, int]]:
+    """(state, pgid) of a live process, None if gone."""
+    try:
+        data = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    rest = data[data.rfind(")") + 2:].split()  # after "pid (comm) "
+    return rest[0], int(rest[2])
+
+
+def _proc_cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace").strip()
+    except OSError:
+        return ""
+
+
+def _proc_environ(pid: int) -> dict[str, str]:
+    try:
+        raw = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return {}
+    env = {}
+    for item in raw.split(b"\0"):
+        k, sep, v = item.partition(b"=")
+        if sep:
+            env[k.decode("utf-8", "replace")] = v.decode("utf-8", "replace")
+    return env
+
+
+def _all_pids() -> list[int]:
+    return [int(p) for p in os.listdir("/proc") if p.isdigit()]
+
+
+def process_group_members(pgid: int) -> list[int]:
+    """Live (non-zombie) processes in process group `pgid`."""
+    out = []
+    for pid in _all_pids():
+        st = _proc_stat(pid)
+        if st and st[1] == pgid and st[0] != "Z":
+            out.append(pid)
+    return out
+
+
+def _tail(path: Path, lines: int, since: int = 0) -> str:
+    """The last `lines` lines of a file, only from byte offset `since` on."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(since, size - 64 * 1024, 0))
+            data = f.read().decode("utf-8", "replace")
+    except OSError as e:
+        return f"({e})"
+    return "\n".join(data.splitlines()[-lines:])
+
+
+_WATCHDOG = r"""
+import os, signal, sys, time
+pid, grace = int(sys.argv[1]), float(sys.argv[2])
+def stat(p):
+    try:
+        d = open(f"/proc/{p}/stat").read()
+    except OSError:
+        return None
+    r = d[d.rfind(")") + 2:].split()
+    return r[0], int(r[2]), r[19]  # state, process group, start time
+def group():
+    out = []
+    for p in os.listdir("/proc"):
+        s = stat(p) if p.isdigit() else None
+        if s and s[1] == pid and s[0] != "Z":
+            out.append(int(p))
+    return out
+first = stat(pid)
+if sys.stdin.readline().strip() == "disarm" or first is None:
+    sys.exit(0)
+now = stat(pid)
+if now and now[2] == first[2]:  # still the same process, not a reused PID
+    os.kill(pid, signal.SIGTERM)
+    end = time.monotonic() + grace
+    for _ in range(int(grace / 0.05) + 1):
+        if not group() or time.monotonic() > end:
+            break
+        time.sleep(0.05)
+for p in group():
+    try:
+        os.kill(p, signal.SIGKILL)
+    except OSError:
+        pass
+"""
+
+
+class Daemon:
+    """A daemon the harness starts, owns by PID and stops by that PID.
+
+    Readiness: `ready_port` (host, port) accepting connections, and/or the first
+    stdout line matching `ready_regex` (the match is kept in `.match`), then the
+    optional `ready_check()` returning True. All bounded by `ready_timeout`.
+
+    The daemon runs in its own session (setsid) so that the process group id equals
+    the recorded PID: after the daemon exits, members of that group that outlive a
+    grace period are reported in `.survivors` and killed by their PIDs. A small
+    watchdog process stops the daemon the same way if the test process dies without
+    calling stop() (e.g. killed by a ctest timeout).
+    """
+
+    def __init__(self, argv: Sequence[str], *, name: str, logdir: Path | str,
+                 env: Optional[dict] = None, cwd: Optional[str] = None,
+                 ready_port: Optional[tuple[str, int]] = None, ready_regex: Optional[str] = None,
+                 ready_check: Optional[Callable[[], bool]] = None, ready_timeout: float = 20.0,
+                 stop_timeout: float = 10.0, extra_logs: Iterable[Path | str] = ()):
+        self.argv = [str(a) for a in argv]
+        self.name = name
+        self.logdir = Path(logdir)
+        self.env = env
+        self.cwd = cwd
+        self.ready_port = ready_port
+        self.ready_regex = re.compile(ready_regex) if ready_regex else None
+        self.ready_check = ready_check
+        self.ready_timeout = ready_timeout
+        self.stop_timeout = stop_timeout
+        self.stdout_log = self.logdir / f"{name}.stdout.log"
+        self.stderr_log = self.logdir / f"{name}.stderr.log"
+        self.extra_logs = [Path(p) for p in extra_logs]
+        self.proc: Optional[subprocess.Popen] = None
+        self.pid: Optional[int] = None
+        self.match: Optional[re.Match] = None
+        self.returncode: Optional[int] = None
+        self.survivors: list[tuple[int, str]] = []
+        self.killed = False
+        self._matched = threading.Event()
+        self._reader: Optional[threading.Thread] = None
+        self._files = []
+        self._final_tail: Optional[str] = None
+        self._watchdog: Optional[subprocess.Popen] = None
+        self._watchdog_w: Optional[int] = None
+        self.early_exit_hint = ""
+
+    # -- lifecycle
+
+    def start(self) -> "Daemon":
+        if self.proc is not None:
+            raise HarnessError(f"{self.name} already started")
+        self.logdir.mkdir(parents=True, exist_ok=True)
+        err = open(self.stderr_log, "wb")
+        self._files.append(err)
+        if self.ready_regex is not None:
+            stdout = subprocess.PIPE
+        else:
+            stdout = open(self.stdout_log, "wb")
+            self._files.append(stdout)
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=stdout, stderr=err,
+                                     env=self.env, cwd=self.cwd, start_new_session=True)
+        self.pid = self.proc.pid
+        self._start_watchdog()
+        if self.ready_regex is not None:
+            self._reader = threading.Thread(target=self._read_stdout, name=f"{self.name}-stdout", daemon=True)
+            self._reader.start()
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start_watchdog(self) -> None:
+        # The daemon runs in its own session, so nothing would stop it if this test process
+        # died (e.g. killed by a ctest timeout). A watchdog in its own session holds the read
+        # end of a pipe; EOF without "disarm" means we died: it stops the daemon by PID.
+        # (PR_SET_PDEATHSIG is no help: Postfix's master changes its euid, which clears it.)
+        r, w = os.pipe()
+        try:
+            self._watchdog = subprocess.Popen(
+                [sys.executable, "-B", "-c", _WATCHDOG, str(self.pid), str(self.stop_timeout)],
+                stdin=r, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        finally:
+            os.close(r)
+        self._watchdog_w = w
+
+    def _disarm_watchdog(self) -> None:
+        w, self._watchdog_w = self._watchdog_w, None
+        if w is not None:
+            try:
+                os.write(w, b"disarm\n")
+            except OSError:
+                pass
+            os.close(w)
+        wd, self._watchdog = self._watchdog, None
+        if wd is not None:
+            try:
+                wd.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                wd.kill()
+                wd.wait(timeout=5)
+
+    def _read_stdout(self) -> None:
+        with open(self.stdout_log, "wb") as log:
+            for raw in self.proc.stdout:  # ends at EOF, i.e. when the daemon exits
+                log.write(raw)
+                log.flush()
+                if not self._matched.is_set():
+                    m = self.ready_regex.search(raw.decode("utf-8", "replace").rstrip("\r\n"))
+                    if m:
+                        self.match = m
+                        self._matched.set()
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + self.ready_timeout
+        interval = 0.05
+        for _ in range(int(self.ready_timeout / interval) + 2):
+            if not self.alive():
+                raise HarnessError(f"{self.name} exited with status {self.proc.returncode} before it was ready"
+                                   + self.early_exit_hint + self.tail_text())
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            if self.ready_regex is not None and not self._matched.is_set():
+                self._matched.wait(min(interval, remaining))
+                continue
+            if self.ready_port is not None and not port_accepts(*self.ready_port, timeout=min(1.0, remaining)):
+                time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
+                continue
+            if self.ready_check is not None:
+                try:
+                    ok = self.ready_check()
+                except (OSError, ssl.SSLError, ProtocolError):
+                    ok = False  # not listening or not talking yet: poll again
+                if not ok:
+                    time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
+                    continue
+            return
+        raise HarnessError(f"{self.name} was not ready within {self.ready_timeout:.1f}s" + self.tail_text())
+
+    def stop(self) -> list[tuple[int, str]]:
+        """SIGTERM the recorded PID, wait (bounded), SIGKILL if needed; then reap its process group.
+
+        Returns (and keeps in .survivors) the group members that outlived the daemon by
+        more than the grace period; they have been killed by PID.
+        """
+        if self.proc is None:
+            return []
+        self._disarm_watchdog()
+        if self.proc.poll() is None:
+            try:
+                os.kill(self.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout=self.stop_timeout)
+            except subprocess.TimeoutExpired:
+                self.killed = True
+                try:
+                    os.kill(self.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.proc.wait(timeout=10)
+        self.returncode = self.proc.returncode
+        self.survivors = self._reap_group()
+        if self._reader is not None:
+            self._reader.join(timeout=5)
+        for f in self._files:
+            f.close()
+        self._files = []
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        self._final_tail = self.tail_text()
+        return self.survivors
+
+    def _reap_group(self) -> list[tuple[int, str]]:
+        # The daemon is gone; its children normally follow within moments (Postfix's
+        # master SIGTERMs its process group). Wait a bounded time, then kill by PID.
+        grace = min(self.stop_timeout, 5.0)
+        deadline = time.monotonic() + grace
+        members = process_group_members(self.pid)
+        for _ in range(int(grace / 0.05) + 1):
+            if not members or time.monotonic() >= deadline:
+                break
+            time.sleep(0.05)
+            members = process_group_members(self.pid)
+        survivors = [(pid, _proc_cmdline(pid)) for pid in members]
+        for pid, _ in survivors:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for _ in range(100):  # at most ~5 s
+            if not process_group_members(self.pid):
+                break
+            time.sleep(0.05)
+        return survivors
+
+    def __enter__(self) -> "Daemon":
+        return self.start()
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.stop()
+        if exc_type is not None and not issubclass(exc_type, unittest.SkipTest):
+            sys.stderr.write(self.tail_text() + "\n")
+
+    # -- logs
+
+    def log_paths(self) -> list[Path]:
+        return [self.stdout_log, self.stderr_log, *self.extra_logs]
+
+    def log_sizes(self) -> dict[Path, int]:
+        """Current size of each log, to show later only what was logged after this point."""
+        return {p: (p.stat().st_size if p.exists() else 0) for p in self.log_paths()}
+
+    def tail_text(self, lines: int = 40, since: Optional[dict] = None) -> str:
+        if self._final_tail is not None and not all(p.exists() for p in self.log_paths()):
+            return self._final_tail
+        parts = []
+        for p in self.log_paths():
+            start = (since or {}).get(p, 0)
+            if p.exists() and p.stat().st_size > start:
+                what = f"last {lines} lines" + (" logged during the test" if start else "")
+                parts.append(f"\n----- {self.name}: {what} of {p} -----\n{_tail(p, lines, start)}")
+        return "".join(parts) or f"\n----- {self.name}: no new log output -----"
+
+
+# ---------------------------------------------------------------------------
+# test CA (wraps otls_testca)
+
+
+@dataclasses.dataclass(frozen=True)
+class Leaf:
+    cert: Path
+    key: Path
+    names: tuple[str, ...]
+    key_type: str  # "ecdsa" | "rsa"
+    expired: bool = False
+
+    def pem_certs(self) -> list[str]:
+        text = self.cert.read_text()
+        return re.findall(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", text, re.S)
+
+    def der(self) -> bytes:
+        return ssl.PEM_cert_to_DER_cert(self.pem_certs()[0])
+
+    def sha256_fingerprint(self) -> bytes:
+        return hashlib.sha256(self.der()).digest()
+
+    def spki_sha256(self) -> bytes:
+        pub = run(["openssl", "x509", "-in", self.cert, "-noout", "-pubkey"], timeout=30)
+        if pub.returncode != 0:
+            raise HarnessError("openssl x509 -pubkey failed" + describe(pub))
+        der = run(["openssl", "pkey", "-pubin", "-outform", "DER"], input=pub.stdout.encode(),
+                  timeout=30, text=False)
+        if der.returncode != 0:
+            raise HarnessError("openssl pkey -pubin failed" + describe(der))
+        return hashlib.sha256(der.stdout).digest()
+
+
+def digest_bytes(value: str) -> Optional[bytes]:
+    """A 32-byte digest written as hex (any case, optional ':' separators) or base64."""
+    if not isinstance(value, str):
+        return None
+    h = value.replace(":", "").strip()
+    if re.fullmatch(r"[0-9A-Fa-f]{64}", h):
+        return bytes.fromhex(h)
+    try:
+        b = base64.b64decode(value, validate=True)
+        return b if len(b) == 32 else None
+    except (ValueError, TypeError):
+        return None
+
+
+class TestCA:
+    """A throw-away CA made by otls_testca (`$OTLS_TESTCA`), the one test-CA maker."""
+
+    __test__ = False  # not a unittest/pytest test class
+
+    def __init__(self, directory: Path | str, key: str = "ecdsa", tool: Optional[str] = None):
+        self.tool = tool or require_env("OTLS_TESTCA")
+        self.dir = Path(directory)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._count = 0
+        cp = run([self.tool, "ca", "--out", self.dir, "--key", key], timeout=60)
+        if cp.returncode != 0:
+            raise HarnessError("otls_testca ca failed" + describe(cp))
+        self.pem = self.dir / "ca.pem"
+        self.key = self.dir / "ca.key"
+        for p in (self.pem, self.key):
+            if not p.is_file() or p.stat().st_size == 0:
+                raise HarnessError(f"otls_testca ca did not write {p}" + describe(cp))
+
+    def leaf(self, *names: str, key: str = "ecdsa", expired: bool = False, prefix: Optional[str] = None) -> Leaf:
+        if not names:
+            raise ValueError("a leaf needs at least one name")
+        self._count += 1
+        stem = prefix or f"leaf{self._count}-{key}{'-expired' if expired else ''}"
+        out = self.dir / stem
+        argv = [self.tool, "leaf", "--ca", self.dir, "--out", out, "--key", key]
+        for n in names:
+            argv += ["--name", n]
+        if expired:
+            argv.append("--expired")
+        cp = run(argv, timeout=60)
+        if cp.returncode != 0:
+            raise HarnessError("otls_testca leaf failed" + describe(cp))
+        leaf = Leaf(cert=Path(f"{out}.crt"), key=Path(f"{out}.key"), names=tuple(names), key_type=key,
+                    expired=expired)
+        for p in (leaf.cert, leaf.key):
+            if not p.is_file() or p.stat().st_size == 0:
+                raise HarnessError(f"otls_testca leaf did not write {p}" + describe(cp))
+        return leaf
+
+
+# ---------------------------------------------------------------------------
+# Postfix
+
+
+@dataclasses.dataclass
+class Listener:
+    """One smtpd listener of a private Postfix instance (one 127.0.0.1 port).
+
+    level: smtpd_tls_security_level: "may" (STARTTLS offered), "encrypt" (STARTTLS
+    required), "none" (STARTTLS not offered). wrapper: implicit TLS (smtps, port 465
+    style; level is then forced to "encrypt"). leafs: certificates served (an ECDSA
+    and an RSA leaf may be combined). tls_protocols: smtpd_tls_protocols, e.g.
+    ">=TLSv1.2, <=TLSv1.2". refuse_starttls: STARTTLS is advertised but the command
+    is rewritten by smtpd_command_filter, so Postfix answers "500 5.5.2 Error:
+    command not recognized".
+    """
+    name: str
+    leafs: Sequence[Leaf] = ()
+    level: str = "may"
+    wrapper: bool = False
+    tls_protocols: Optional[str] = None
+    refuse_starttls: bool = False
+    hostname: Optional[str] = None  # myhostname for this listener (banner, EHLO)
+    port: int = 0
+    token: str = ""
+
+    @property
+    def syslog_name(self) -> str:
+        return f"postfix-{self.name}"
+
+
+def _safe_token(s: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", s):
+        raise ValueError(f"unsafe name {s!r}")
+    return s
+
+
+def default_postfix_state() -> dict:
+    """A fingerprint of the system's default Postfix instance: PIDs of master processes
+    that serve /etc/postfix, and (name, mtime, size) of its config and pid files (and of
+    /var/lib/postfix unless a default master is running and legitimately writing there).
+    Compare before and after a test to prove the default instance was neither touched
+    nor started."""
+    masters = []
+    for pid in _all_pids():
+        cmd = _proc_cmdline(pid).split()
+        if not cmd or not (cmd[0].endswith("/master") or cmd[0] == "master"):
+            continue
+        conf = _proc_environ(pid).get("MAIL_CONFIG")
+        if "-c" in cmd and cmd.index("-c") + 1 < len(cmd):
+            conf = cmd[cmd.index("-c") + 1]
+        if conf in (None, "/etc/postfix", "/etc/postfix/"):
+            masters.append(pid)
+    roots = [Path("/etc/postfix"), Path("/var/spool/postfix/pid")]
+    if not masters:
+        roots.append(Path("/var/lib/postfix"))
+    files = {}
+    for root in roots:
+        if not root.exists():
+            continue
+        for p in sorted(root.rglob("*")):
+            try:
+                st = p.lstat()
+            except OSError:
+                continue
+            files[str(p)] = (st.st_mtime_ns, st.st_size)
+    return {"files": files, "default_masters": sorted(masters)}
+
+
+class Postfix:
+    """A private Postfix instance run as `master -c CONFDIR -d` with the harness owning its PID.
+
+    Layout under `workdir`: conf/ (main.cf, master.cf), q/ (queue_directory, created
+    with the ownership and modes of Debian's /etc/postfix/postfix-files; short because
+    master and postlogd use q/public/postlog by absolute path, limited to 107 bytes),
+    data/ (data_directory), log/postfix.log (maillog_file, written by postlogd).
+    Nothing under /etc/postfix, /var/spool/postfix or /var/lib/postfix is used for
+    configuration or written; postfix(1), postfix-script and post-install are not
+    used, so /etc/postfix/main.cf needs no alternate_config_directories entry.
+    master.cf holds the smtpd listeners plus the services smtpd needs (tlsmgr, anvil,
+    trivial-rewrite, proxymap, cleanup, qmgr, bounce, discard, error, postlogd);
+    everything runs unchrooted. Mail accepted from 127.0.0.0/8 is discarded.
+
+    Stop: SIGTERM to master's PID; master SIGTERMs its process group (the harness
+    starts it with setsid, so that group is exactly this instance).
+
+    Must run as root (master starts smtpd as root to bind and load keys, then drops
+    to mail_owner=postfix).
+    """
+
+    def __init__(self, workdir: Path | str, listeners: Sequence[Listener], *, hostname: str = "mx.test",
+                 ready_timeout: float = 30.0, stop_timeout: float = 15.0, extra_main: Optional[dict] = None):
+        if os.geteuid() != 0:
+            raise HarnessError("a private Postfix instance needs root (master binds, loads keys, then drops "
+                               "privileges to mail_owner=postfix); run the interop tests as root")
+        if not POSTFIX_MASTER.exists():
+            raise HarnessError(f"{POSTFIX_MASTER} not found: install Debian package 'postfix'")
+        if not listeners:
+            raise ValueError("Postfix needs at least one listener")
+        names = [_safe_token(l.name) for l in listeners]
+        if len(set(names)) != len(names):
+            raise ValueError("listener names must be unique")
+        self.workdir = Path(workdir).resolve()
+        for forbidden in DEFAULT_POSTFIX_PATHS:
+            if self.workdir == forbidden or forbidden in self.workdir.parents:
+                raise HarnessError(f"refusing to use {self.workdir}: inside the default instance's {forbidden}")
+        self.listeners = {l.name: l for l in listeners}
+        self.hostname = hostname
+        self.ready_timeout = ready_timeout
+        self.stop_timeout = stop_timeout
+        self.extra_main = dict(extra_main or {})
+        self.confdir = self.workdir / "conf"
+        self.queuedir = self.workdir / "q"
+        # master and postlogd talk over queue/public/postlog by absolute path; a longer
+        # path makes master die at once, logging why only to syslog (/dev/log).
+        longest = self.queuedir / "public" / "postlog"
+        if len(str(longest).encode()) > 100:
+            raise HarnessError(f"work directory too deep for a unix socket path: {longest} "
+                               f"({len(str(longest).encode())} bytes > 100); use a shorter TMPDIR")
+        self.datadir = self.workdir / "data"
+        self.logdir = self.workdir / "log"
+        self.maillog = self.logdir / "postfix.log"
+        self.token = secrets.token_hex(6)
+        self.daemon: Optional[Daemon] = None
+        self.survivors: list[tuple[int, str]] = []
+
+    # -- public API
+
+    def port(self, name: str) -> int:
+        return self.listeners[name].port
+
+    def listener(self, name: str) -> Listener:
+        return self.listeners[name]
+
+    @property
+    def pid(self) -> Optional[int]:
+        return self.daemon.pid if self.daemon else None
+
+    def start(self, attempts: int = 3) -> "Postfix":
+        """Write the instance and start master; retries with fresh ports if a port was taken."""
+        last = None
+        for attempt in range(attempts):
+            for l in self.listeners.values():
+                l.port = free_port()
+                l.token = f"otls-interop-{self.token}-{l.name}"
+            self._write_instance()
+            self._preflight()
+            self.daemon = Daemon([POSTFIX_MASTER, "-c", self.confdir, "-d"], name="postfix-master",
+                                 logdir=self.logdir, env=self._env(), cwd=str(self.workdir),
+                                 ready_check=self._ready, ready_timeout=self.ready_timeout,
+                                 stop_timeout=self.stop_timeout,
+                                 extra_logs=[self.logdir / "postconf.log", self.maillog])
+            self.daemon.early_exit_hint = (
+                "\n(Postfix's master logs errors before postlogd runs only to syslog via /dev/log; if the "
+                f"logs below say nothing, run: strace -f -e trace=connect,sendto {POSTFIX_MASTER} -c "
+                f"{self.confdir} -d)")
+            try:
+                self.daemon.start()
+                return self
+            except HarnessError as e:
+                last = e
+                self.survivors += self.daemon.survivors
+                port_taken = isinstance(e, ForeignPort) or "Address already in use" in self.daemon.tail_text(200)
+                if not port_taken:
+                    raise
+        raise HarnessError(f"Postfix did not start after {attempts} attempts: {last}")
+
+    def stop(self) -> list[tuple[int, str]]:
+        """Stop master by PID; returns leftover processes (group members or processes of this
+        instance by MAIL_CONFIG) that had to be killed; empty when Postfix shut down cleanly."""
+        if self.daemon is None:
+            return []
+        self.survivors += self.daemon.stop()
+        leftovers = self.instance_processes()
+        for pid, _ in leftovers:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.survivors += leftovers
+        return self.survivors
+
+    def instance_processes(self) -> list[tuple[int, str]]:
+        """Live processes that belong to this instance (by MAIL_CONFIG or master's -c argument)."""
+        conf = str(self.confdir)
+        out = []
+        for pid in _all_pids():
+            if pid == os.getpid():
+                continue
+            st = _proc_stat(pid)
+            if st is None or st[0] == "Z":
+                continue
+            cmd = _proc_cmdline(pid)
+            if _proc_environ(pid).get("MAIL_CONFIG") == conf or f"-c {conf}" in cmd:
+                out.append((pid, cmd))
+        return out
+
+    def __enter__(self) -> "Postfix":
+        return self.start()
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.stop()
+        if exc_type is not None and self.daemon is not None:
+            sys.stderr.write(self.daemon.tail_text() + "\n")
+
+    def tail_text(self, lines: int = 60, since: Optional[dict] = None) -> str:
+        return self.daemon.tail_text(lines, since) if self.daemon else ""
+
+    def log_sizes(self) -> dict:
+        return self.daemon.log_sizes() if self.daemon else {}
+
+    def log_offset(self) -> int:
+        try:
+            return self.maillog.stat().st_size
+        except OSError:
+            return 0
+
+    def wait_for_log(self, regex: str, *, since: int = 0, timeout: float = 10.0) -> re.Match:
+        """Wait (bounded) for a maillog line after byte offset `since` matching `regex`."""
+        pattern = re.compile(regex)
+        deadline = time.monotonic() + timeout
+        for _ in range(int(timeout / 0.05) + 2):
+            try:
+                with open(self.maillog, "rb") as f:
+                    f.seek(since)
+                    text = f.read().decode("utf-8", "replace")
+            except OSError:
+                text = ""
+            for line in text.splitlines():
+                m = pattern.search(line)
+                if m:
+                    return m
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"no Postfix log line matching {regex!r} within {timeout}s; new log:\n"
+                             + (text[-4000:] if text else "(empty)"))
+
+    # -- instance files
+
+    def _preflight(self) -> None:
+        """postconf parses both files and reports unknown or malformed settings on stderr."""
+        out = []
+        for flags in (["-n"], ["-M"]):
+            cp = run(["postconf", "-c", self.confdir, *flags], timeout=30, env=self._env())
+            out.append(cp.stderr)
+            if cp.returncode != 0:
+                raise HarnessError("postconf rejects the generated configuration" + describe(cp))
+        (self.logdir / "postconf.log").write_text("".join(out))
+
+    def _env(self) -> dict:
+        return {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C", "TZ": "UTC", "MAIL_CONFIG": str(self.confdir)}
+
+    def _ready(self) -> bool:
+        for l in self.listeners.values():
+            banner = smtp_banner(LOOPBACK, l.port, implicit_tls=l.wrapper, timeout=5.0)
+            if l.token not in banner:
+                raise ForeignPort(f"port {l.port} answered with someone else's banner: {banner!r}")
+        return True
+
+    def _write_instance(self) -> None:
+        pf = pwd.getpwnam("postfix")
+        postdrop = grp.getgrnam("postdrop").gr_gid
+        if self.queuedir.exists():  # a retry: start from scratch
+            shutil.rmtree(self.queuedir)
+            shutil.rmtree(self.datadir, ignore_errors=True)
+        for d in (self.workdir, self.confdir, self.logdir):
+            d.mkdir(parents=True, exist_ok=True)
+            os.chmod(d, 0o755)
+        # Unprivileged daemons (tlsmgr as user postfix) open absolute paths under
+        # data_directory: every ancestor needs search permission for others.
+        for parent in self.workdir.parents:
+            if parent.stat().st_mode & 0o001 == 0:
+                raise HarnessError(f"{parent} is not searchable by user postfix (mode "
+                                   f"{parent.stat().st_mode & 0o7777:o}); use harness.make_workdir()")
+        # queue_directory as in Debian's /etc/postfix/postfix-files
+        self.queuedir.mkdir(mode=0o755)
+        os.chmod(self.queuedir, 0o755)
+        for sub in ("active", "bounce", "corrupt", "defer", "deferred", "flush", "hold", "incoming",
+                    "private", "saved", "trace"):
+            p = self.queuedir / sub
+            p.mkdir()
+            os.chown(p, pf.pw_uid, -1)
+            os.chmod(p, 0o700)
+        for sub, mode in (("maildrop", 0o1730), ("public", 0o2710)):
+            p = self.queuedir / sub
+            p.mkdir()
+            os.chown(p, pf.pw_uid, postdrop)
+            os.chmod(p, mode)
+        (self.queuedir / "pid").mkdir()
+        os.chmod(self.queuedir / "pid", 0o755)
+        self.datadir.mkdir(exist_ok=True)
+        os.chown(self.datadir, pf.pw_uid, -1)
+        os.chmod(self.datadir, 0o700)
+        (self.confdir / "main.cf").write_text(self._main_cf())
+        (self.confdir / "master.cf").write_text(self._master_cf())
+        (self.confdir / "refuse_starttls.regexp").write_text("/^STARTTLS$/ XSTARTTLS-REFUSED-BY-TEST\n")
+
+    def _main_cf(self) -> str:
+        main = {
+            "compatibility_level": "3.7",
+            "queue_directory": str(self.queuedir),
+            "data_directory": str(self.datadir),
+            "mail_owner": "postfix",
+            "setgid_group": "postdrop",
+            "myhostname": self.hostname,
+            "mydomain": "test",
+            "myorigin": "$myhostname",
+            "mydestination": "",
+            "relay_domains": "",
+            "mynetworks": "127.0.0.0/8",
+            "inet_interfaces": LOOPBACK,
+            "inet_protocols": "ipv4",
+            "smtp_bind_address": LOOPBACK,
+            "alias_maps": "",
+            "alias_database": "",
+            "local_recipient_maps": "",
+            "default_transport": "discard",
+            "relay_transport": "discard",
+            "local_transport": "discard",
+            "biff": "no",
+            "maillog_file": str(self.maillog),
+            "maillog_file_prefixes": str(self.workdir),
+            "smtpd_client_port_logging": "yes",
+            "smtpd_tls_loglevel": "1",
+            "smtpd_tls_session_cache_database": "",
+            "smtpd_tls_security_level": "none",
+            "smtpd_banner": f"$myhostname ESMTP otls-interop-{self.token}",
+        }
+        main.update(self.extra_main)
+        lines = ["# private Postfix instance written by tests/interop/harness.py; not the system's"]
+        lines += [f"{k} = {v}" for k, v in main.items()]
+        return "\n".join(lines) + "\n"
+
+    def _master_cf(self) -> str:
+        lines = ["# private Postfix instance written by tests/interop/harness.py",
+                 "# service type private unpriv chroot wakeup maxproc command"]
+        for l in self.listeners.values():
+            opts = {"syslog_name": l.syslog_name,
+                    "smtpd_banner": f"$myhostname ESMTP {l.token}"}
+            if l.hostname:
+                opts["myhostname"] = l.hostname
+            if l.wrapper:
+                opts["smtpd_tls_wrappermode"] = "yes"
+                opts["smtpd_tls_security_level"] = "encrypt"
+            else:
+                if l.level not in ("none", "may", "encrypt"):
+                    raise ValueError(f"listener {l.name}: level must be none, may or encrypt")
+                opts["smtpd_tls_security_level"] = l.level
+            if l.leafs:
+                files = []
+                for leaf in l.leafs:
+                    files += [str(leaf.key), str(leaf.cert)]
+                opts["smtpd_tls_chain_files"] = ", ".join(files)
+            elif l.wrapper or l.level != "none":
+                raise ValueError(f"listener {l.name}: TLS needs at least one leaf certificate")
+            if l.tls_protocols:
+                opts["smtpd_tls_protocols"] = l.tls_protocols
+                opts["smtpd_tls_mandatory_protocols"] = l.tls_protocols
+            if l.refuse_starttls:
+                opts["smtpd_command_filter"] = f"regexp:{self.confdir / 'refuse_starttls.regexp'}"
+            for v in opts.values():
+                if "}" in v or "\n" in v:
+                    raise ValueError(f"unsupported master.cf value {v!r}")
+            args = " ".join(f"-o {{ {k} = {v} }}" for k, v in opts.items())
+            lines.append(f"{LOOPBACK}:{l.port} inet n - n - - smtpd {args}")
+        lines += [
+            "tlsmgr    unix  -       -       n       1000?   1       tlsmgr",
+            "anvil     unix  -       -       n       -       1       anvil",
+            "rewrite   unix  -       -       n       -       -       trivial-rewrite",
+            "proxymap  unix  -       -       n       -       -       proxymap",
+            "cleanup   unix  n       -       n       -       0       cleanup",
+            "qmgr      unix  n       -       n       300     1       qmgr",
+            "bounce    unix  -       -       n       -       0       bounce",
+            "defer     unix  -       -       n       -       0       bounce",
+            "trace     unix  -       -       n       -       0       bounce",
+            "discard   unix  -       -       n       -       -       discard",
+            "error     unix  -       -       n       -       -       error",
+            "retry     unix  -       -       n       -       -       error",
+            "postlog   unix-dgram n  -       n       -       1       postlogd",
+        ]
+        return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------
+# otls's own server role and CLI
+
+
+class OtlsTestServer(Daemon):
+    """otls_test_server ($OTLS_TEST_SERVER) on 127.0.0.1, port chosen by the kernel and
+    read from its one stdout line `listening 127.0.0.1:PORT`."""
+
+    def __init__(self, workdir: Path | str, leaf: Leaf, *, hostname: Optional[str] = None,
+                 starttls_required: bool = False, implicit_tls: bool = False, name: str = "otls_test_server",
+                 ready_timeout: float = 20.0):
+        argv = [require_env("OTLS_TEST_SERVER"), "--listen", f"{LOOPBACK}:0", "--cert", leaf.cert, "--key", leaf.key]
+        if hostname:
+            argv += ["--hostname", hostname]
+        if starttls_required:
+            argv.append("--starttls-required")
+        if implicit_tls:
+            argv.append("--implicit-tls")
+        super().__init__(argv, name=name, logdir=workdir, ready_regex=r"^listening 127\.0\.0\.1:(\d+)$",
+                         ready_timeout=ready_timeout)
+        self.implicit_tls = implicit_tls
+        self.port = 0
+
+    def start(self) -> "OtlsTestServer":
+        super().start()
+        self.port = int(self.match.group(1))
+        try:
+            wait_for_port(LOOPBACK, self.port, timeout=self.ready_timeout, alive=self.alive)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+
+@dataclasses.dataclass
+class ProbeResult:
+    cp: subprocess.CompletedProcess
+    json: Optional[dict]
+    json_error: Optional[str]
+
+    @property
+    def rc(self) -> int:
+        return self.cp.returncode
+
+    def describe(self) -> str:
+        return describe(self.cp) + (f"\nJSON error: {self.json_error}" if self.json_error else "")
+
+
+def otls_probe(url: str, *args: str, timeout: float = 60.0, json_output: bool = True) -> ProbeResult:
+    """Run `$OTLS_BIN probe URL [--json] ARGS...` (bounded) and parse its JSON object."""
+    argv = [require_env("OTLS_BIN"), "probe", url] + (["--json"] if json_output else []) + [str(a) for a in args]
+    cp = run(argv, timeout=timeout)
+    obj, err = None, None
+    if json_output:
+        try:
+            obj = json.loads(cp.stdout)
+            if not isinstance(obj, dict):
+                obj, err = None, "stdout is JSON but not an object"
+        except ValueError as e:
+            err = f"stdout is not one JSON object: {e}"
+    return ProbeResult(cp, obj, err)
+
+
+# ---------------------------------------------------------------------------
+# unittest glue
+
+
+def make_workdir(label: str) -> Path:
+    """A fresh private directory under $TMPDIR (never the source tree).
+
+    Keep the label short: Postfix's queue sockets must fit in 107 bytes (sun_path).
+    """
+    d = Path(tempfile.mkdtemp(prefix=f"otls-{_safe_token(label)[:24]}-"))
+    os.chmod(d, 0o711)
+    return d
+
+
+def remove_workdir(path: Path) -> None:
+    if os.environ.get(KEEP_ENV) == "1":
+        sys.stderr.write(f"[harness] keeping {path} ({KEEP_ENV}=1)\n")
+        return
+    shutil.rmtree(path, ignore_errors=True)
+
+
+class InteropTestCase(unittest.TestCase):
+    """Base class: a class-wide work directory and daemon log tails on failure.
+
+    Register daemons with `cls.keep_daemon(d)` (class level) or `self.start_daemon(d)`
+    (started now, stopped at the end of the test); their log tails are printed to
+    stderr when a test fails or errors.
+    """
+
+    workdir: Path
+    _class_daemons: list
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        super().setUpClass()
+        cls._class_daemons = []
+        cls.workdir = make_workdir(cls.__name__)
+        cls.addClassCleanup(remove_workdir, cls.workdir)
+
+    @classmethod
+    def keep_daemon(cls, d):
+        cls._class_daemons.append(d)
+        return d
+
+    def start_daemon(self, d):
+        self._test_daemons.append(d)
+        d.start()
+        self.addCleanup(d.stop)
+        return d
+
+    def scratch_dir(self) -> Path:
+        d = Path(tempfile.mkdtemp(prefix="t-", dir=self.workdir))  # short: see make_workdir
+        os.chmod(d, 0o711)
+        return d
+
+    def run(self, result=None):
+        self._test_daemons = []
+        class_daemons = list(getattr(type(self), "_class_daemons", []))
+        sizes = {}
+        for d in class_daemons:
+            try:
+                sizes[id(d)] = d.log_sizes()
+            except OSError:
+                pass
+        before = _problem_count(result)
+        out = super().run(result)
+        if result is not None and _problem_count(result) > before:
+            for d in [*self._test_daemons, *class_daemons]:
+                try:
+                    text = d.tail_text(since=sizes.get(id(d)))
+                except Exception as e:  # never mask the test's own failure
+                    text = f"(could not read logs: {e})"
+                sys.stderr.write(f"\n===== logs after failure of {self.id()} ====={text}\n")
+        return out
+
+
+def _problem_count(result) -> int:
+    if result is None:
+        return 0
+    return len(result.failures) + len(result.errors) + len(getattr(result, "unexpectedSuccesses", []))
