@@ -3,9 +3,21 @@
 
 namespace otls::core {
 
+void line_reader::feed(std::string_view bytes) {
+  if (failed_ || !buffer_.append(bytes)) return;
+  // Over the limit: name the cause, one overlong line or a burst of unread lines.
+  const std::string_view pending = buffer_.view();
+  const std::size_t reach = max_line_ + 2;  // content, CR, LF
+  const bool line_ends_in_reach =
+      pending.substr(0, reach).find('\n') != std::string_view::npos ||
+      (pending.size() < reach &&
+       bytes.substr(0, reach - pending.size()).find('\n') != std::string_view::npos);
+  failed_ = line_ends_in_reach ? errc::buffer_limit : errc::line_too_long;
+}
+
 result<std::optional<std::string>> line_reader::next_line() {
   if (failed_) return failed_;
-  const std::string_view pending = std::string_view(buffer_).substr(consumed_);
+  const std::string_view pending = buffer_.view();
   const std::size_t lf = pending.find('\n');
   if (lf == std::string_view::npos) {
     // +1 leaves room for a CR whose LF has not arrived yet.
@@ -20,20 +32,8 @@ result<std::optional<std::string>> line_reader::next_line() {
   }
   if (content > max_line_) return failed_ = errc::line_too_long;
   std::string line(pending.substr(0, content));
-  consumed_ += lf + 1;
-  // Compact once the consumed prefix dominates, keeping appends amortised O(1).
-  if (consumed_ > 4096 && consumed_ * 2 > buffer_.size()) {
-    buffer_.erase(0, consumed_);
-    consumed_ = 0;
-  }
+  buffer_.consume(lf + 1);
   return std::optional<std::string>{std::move(line)};
-}
-
-std::string line_reader::take_leftover() {
-  std::string rest = buffer_.substr(consumed_);
-  buffer_.clear();
-  consumed_ = 0;
-  return rest;
 }
 
 }  // namespace otls::core

@@ -136,7 +136,8 @@ awaitable<void> run_session(proto::target& target, client_settings& settings,
     }
     co_return co_await start_tls(stream, *context, settings, report);
   };
-  const error_code ec = co_await run_dialect(stream, *dialect, upgrade, settings.timeout);
+  const error_code ec =
+      co_await run_dialect(stream, *dialect, upgrade, settings.timeout, deadline::per_exchange);
   report.facts = dialect->facts();
   if (ec) {
     report.error = ec;

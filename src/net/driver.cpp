@@ -1,7 +1,9 @@
 // The single dialect driver shared by client and server roles (DESIGN.md "sans-I/O").
 #include "otls/net/driver.hpp"
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/ssl/error.hpp>
@@ -11,8 +13,16 @@
 namespace otls::net {
 
 awaitable<error_code> run_dialect(upgradable_stream& stream, proto::dialect& dialect,
-                                  const upgrade_handler& upgrade, duration timeout) {
+                                  const upgrade_handler& upgrade, duration timeout,
+                                  deadline policy) {
+  using clock = std::chrono::steady_clock;
   std::array<char, 16 * 1024> buffer;
+  // per_exchange: the time allowed for the answer we are waiting for, reset by our own moves.
+  auto answer_due = clock::now() + timeout;
+  const auto read_budget = [&] {
+    if (policy == deadline::per_read) return timeout;
+    return std::max(duration(0), std::chrono::duration_cast<duration>(answer_due - clock::now()));
+  };
   for (;;) {
     proto::action act = dialect.next();
     switch (act.what) {
@@ -20,9 +30,10 @@ awaitable<error_code> run_dialect(upgradable_stream& stream, proto::dialect& dia
         if (auto ec = co_await stream.write_all(act.bytes, timeout)) {
           co_return ec == errc::timeout ? ec : error_code(errc::connection_lost);
         }
+        answer_due = clock::now() + timeout;
         break;
       case proto::action::kind::need_more: {
-        auto n = co_await stream.read_some(buffer, timeout);
+        auto n = co_await stream.read_some(buffer, read_budget());
         if (n) {
           dialect.feed(std::string_view(buffer.data(), *n));
         } else if (n.error() == boost::asio::error::eof ||
@@ -38,6 +49,7 @@ awaitable<error_code> run_dialect(upgradable_stream& stream, proto::dialect& dia
       case proto::action::kind::start_tls: {
         if (auto ec = co_await upgrade(dialect.take_leftover())) co_return ec;
         dialect.on_tls_established();
+        answer_due = clock::now() + timeout;
         break;
       }
       case proto::action::kind::done:

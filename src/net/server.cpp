@@ -56,7 +56,8 @@ awaitable<error_code> serve_connection(tcp::socket socket, const proto::protocol
     }
     co_return co_await handshake();
   };
-  const error_code ec = co_await run_dialect(stream, *dialect, upgrade, settings.timeout);
+  const error_code ec =
+      co_await run_dialect(stream, *dialect, upgrade, settings.timeout, deadline::per_read);
   if (ec) log("session ended: " + ec.message());
   co_await stream.shutdown(duration(200));
   co_return ec;

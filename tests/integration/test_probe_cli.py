@@ -104,6 +104,14 @@ class MisbehavingServers(unittest.TestCase):
             s.drain(conn)  # never send the final line
         _, _ = self.run_case(script, 8, "timeout")
 
+    def test_trickling_greeting_still_times_out(self):
+        def script(s, conn):
+            # One byte every 0.2 s: each read succeeds, the reply never completes in time.
+            for byte in b"220-" + b"x" * 200:
+                conn.sendall(bytes([byte]))
+                time.sleep(0.2)
+        _, _ = self.run_case(script, 8, "timeout")
+
     def test_silent_server(self):
         self.run_case(lambda s, conn: s.drain(conn), 8, "timeout")
 

@@ -93,3 +93,34 @@ TEST(LineReader, ManyLinesCompactTheBuffer) {
 
 }  // namespace
 }  // namespace otls::core
+
+namespace otls::core {
+namespace {
+
+TEST(LineReader, BurstBeyondTheSlackFails) {
+  line_reader r(100, line_ending::crlf_only);
+  const std::string lines(line_reader_slack, '\n');  // many (bare) lines, never read
+  r.feed(lines);
+  r.feed(std::string(200, 'x'));
+  auto line = r.next_line();
+  ASSERT_TRUE(line.has_error());
+  EXPECT_EQ(line.error(), errc::buffer_limit);
+}
+
+TEST(ByteBuffer, AppendConsumeTakeWithinTheLimit) {
+  byte_buffer b(8);
+  EXPECT_FALSE(b.append("abcd"));
+  EXPECT_FALSE(b.append("efgh"));
+  EXPECT_EQ(b.append("i"), errc::buffer_limit);
+  EXPECT_EQ(b.view(), "abcdefgh");  // unchanged by the refused append
+  b.consume(6);
+  EXPECT_EQ(b.view(), "gh");
+  EXPECT_FALSE(b.append("123456"));  // consumed space is reusable
+  EXPECT_EQ(b.take_all(), "gh123456");
+  EXPECT_TRUE(b.empty());
+  b.consume(100);  // consuming more than held is harmless
+  EXPECT_EQ(b.size(), 0u);
+}
+
+}  // namespace
+}  // namespace otls::core

@@ -14,9 +14,16 @@ namespace otls::net {
 // the outcome. The dialect's on_tls_established() is called by the driver on success.
 using upgrade_handler = std::function<awaitable<error_code>(std::string leftover)>;
 
+enum class deadline {
+  per_read,      // every read and write gets `timeout` (server role: long DATA uploads)
+  per_exchange,  // the whole wait for each answer gets `timeout`, however it trickles in
+                 // (client role: a reply that arrives a byte at a time still times out)
+};
+
 // Runs the dialect until done or fail. Returns the dialect's error, a framing error, a
 // timeout or a transport error; {} on done.
 awaitable<error_code> run_dialect(upgradable_stream& stream, proto::dialect& dialect,
-                                  const upgrade_handler& upgrade, duration timeout);
+                                  const upgrade_handler& upgrade, duration timeout,
+                                  deadline policy);
 
 }  // namespace otls::net
