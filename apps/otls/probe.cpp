@@ -231,7 +231,7 @@ int run_probe(probe_options options) {
     return exit_usage;
   }
   apply_level(options.security, options.settings);
-  boost::asio::io_context io;
+  boost::asio::io_context io(1);  // one thread: lets asio skip its internal locking
   auto future = boost::asio::co_spawn(io, net::run_client(*target, options.settings),
                                       boost::asio::use_future);
   io.run();

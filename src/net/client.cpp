@@ -27,39 +27,52 @@ bool family_allowed(address_family family, const tcp::endpoint& ep) {
   return family == address_family::any || (family == address_family::ipv4) == ep.address().is_v4();
 }
 
-// Resolves the target's host, keeps the requested family, and connects to the first address
-// that accepts.
-awaitable<result<tcp::socket>> connect_any(const proto::target& target,
-                                           const client_settings& settings, client_report& report) {
-  auto executor = co_await boost::asio::this_coro::executor;
-  tcp::resolver resolver(executor);
-  boost::asio::steady_timer timer(executor, settings.timeout);
-  auto resolved =
-      co_await (resolver.async_resolve(target.url.host, std::to_string(target.port), nothrow) ||
-                timer.async_wait(nothrow));
-  if (resolved.index() == 1) {
-    report.diag.detail = "resolving " + target.url.host + " did not finish in time";
-    co_return errc::timeout;
-  }
-  auto [resolve_error, results] = std::get<0>(resolved);
-  if (resolve_error) {
-    report.diag.detail = "cannot resolve " + target.url.host + ": " + resolve_error.message();
-    co_return errc::resolve_failure;
-  }
+// The target's addresses of the requested family: an IP literal as is (no resolver thread),
+// a name through the system resolver.
+awaitable<result<std::vector<tcp::endpoint>>> resolve(const proto::target& target,
+                                                      const client_settings& settings,
+                                                      client_report& report) {
   std::vector<tcp::endpoint> endpoints;
-  for (const auto& entry : results)
-    if (family_allowed(settings.family, entry.endpoint())) endpoints.push_back(entry.endpoint());
+  if (target.url.kind != core::host_kind::dns_name) {
+    endpoints.emplace_back(boost::asio::ip::make_address(target.url.host), target.port);
+  } else {
+    auto executor = co_await boost::asio::this_coro::executor;
+    tcp::resolver resolver(executor);
+    boost::asio::steady_timer timer(executor, settings.timeout);
+    auto resolved =
+        co_await (resolver.async_resolve(target.url.host, std::to_string(target.port), nothrow) ||
+                  timer.async_wait(nothrow));
+    if (resolved.index() == 1) {
+      report.diag.detail = "resolving " + target.url.host + " did not finish in time";
+      co_return errc::timeout;
+    }
+    auto [resolve_error, results] = std::get<0>(resolved);
+    if (resolve_error) {
+      report.diag.detail = "cannot resolve " + target.url.host + ": " + resolve_error.message();
+      co_return errc::resolve_failure;
+    }
+    for (const auto& entry : results) endpoints.push_back(entry.endpoint());
+  }
+  std::erase_if(endpoints,
+                [&](const tcp::endpoint& ep) { return !family_allowed(settings.family, ep); });
   if (endpoints.empty()) {
     report.diag.detail = target.url.host + " has no address of the requested family";
     co_return errc::resolve_failure;
   }
-  auto socket = co_await connect_first(endpoints, settings.timeout, report.attempts);
-  if (socket) {
-    report.address = report.attempts.back().address;
-  } else {
-    const auto& last = report.attempts.back();
+  co_return endpoints;
+}
+
+// Connects to the first of the target's addresses that accepts.
+awaitable<result<tcp::socket>> connect_any(const proto::target& target,
+                                           const client_settings& settings, client_report& report) {
+  auto endpoints = co_await resolve(target, settings, report);
+  if (!endpoints) co_return endpoints.error();
+  auto socket = co_await connect_first(*endpoints, settings.timeout, report.attempts);
+  const auto& last = report.attempts.back();
+  if (socket)
+    report.address = last.address;
+  else
     report.diag.detail = "connection to " + last.address + " failed: " + last.error.message();
-  }
   co_return socket;
 }
 
