@@ -167,7 +167,7 @@ nlohmann::json to_json(const net::client_report& report, level l) {
 
 void print_human(std::FILE* out, const net::client_report& report, level l, bool colour) {
   auto row = [&](std::string_view key, const std::string& value, tone t = tone::plain) {
-    fmt::print(out, "  {:<16} {}\n", key, styled(value, t, colour));
+    fmt::print(out, "  {:<16} {}\n", key, styled(printable(value), t, colour));
   };
   const auto outcome = net::outcome_of(report.error);
   fmt::print(out, "{} {}  (level {})\n", styled("otls probe", tone::bold, colour),
@@ -241,7 +241,9 @@ int run_probe(probe_options options) {
     return exit_usage;
   }
   if (options.json)
-    fmt::print("{}\n", to_json(report, options.security).dump(2));
+    // Peer bytes need not be UTF-8: replace invalid sequences rather than fail the report.
+    fmt::print("{}\n", to_json(report, options.security)
+                           .dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
   else
     print_human(stdout, report, options.security, colour_enabled(stdout));
   return exit_code_for(report);

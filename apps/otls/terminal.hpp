@@ -16,6 +16,24 @@ inline bool colour_enabled(std::FILE* stream) {
   return isatty(fileno(stream)) == 1;
 }
 
+// Peer-supplied text made safe for a terminal: C0 controls, DEL and ESC become \xNN, so a
+// hostile banner or certificate name cannot move the cursor or recolour the screen.
+inline std::string printable(std::string_view text) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (const unsigned char c : text) {
+    if (c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      out += digits[c >> 4];
+      out += digits[c & 0x0f];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 enum class tone { plain, good, warn, bad, dim, bold };
 
 inline std::string styled(std::string_view text, tone t, bool colour) {

@@ -174,6 +174,28 @@ class MisbehavingServers(unittest.TestCase):
         self.assertFalse(report["starttls"]["offered"])
         self.assertTrue(any("PLAINTEXT" in w for w in report["warnings"]))
 
+    def test_hostile_banner_is_escaped(self):
+        banner = b"220 \x1b[2J\x1b]0;owned\x07 \xff\xfe not utf-8\r\n"
+
+        def script(s, conn):
+            conn.sendall(banner)
+            s.read_line(conn)
+            conn.sendall(b"250 mx.test\r\n")
+            s.read_line(conn)
+            conn.sendall(b"221 bye\r\n")
+        report, _ = self.run_case(script, 0, "ok", "--level", "may")  # JSON parsed fine
+        self.assertIn("\ufffd", report["banner"])  # invalid UTF-8 replaced, not fatal
+        server = ScriptedServer(script)
+        try:
+            proc = subprocess.run(
+                [OTLS, "probe", f"smtp://127.0.0.1:{server.port}", "--level", "may"],
+                capture_output=True, timeout=BOUND_S, env={**os.environ, "NO_COLOR": "1"})
+        finally:
+            server.close()
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertNotIn(b"\x1b", proc.stdout)  # no terminal escapes reach the screen
+        self.assertIn(b"\\x1b[2J", proc.stdout)
+
     def test_connection_refused(self):
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
