@@ -2,6 +2,8 @@
 // SNI (RFC 6066 §3) and the facts of a negotiated session, on top of OpenSSL 3.
 #include "otls/tls/tls.hpp"
 
+#include "openssl_handles.hpp"
+
 #include <arpa/inet.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
@@ -55,26 +57,7 @@ class tls_category final : public boost::system::error_category {
   }
 };
 
-// OpenSSL keeps a per-thread error queue; whatever a function leaves there would be blamed on
-// a later, unrelated call, so every entry point clears it on the way out.
-struct clear_openssl_errors_on_exit {
-  clear_openssl_errors_on_exit() = default;
-  clear_openssl_errors_on_exit(const clear_openssl_errors_on_exit&) = delete;
-  clear_openssl_errors_on_exit& operator=(const clear_openssl_errors_on_exit&) = delete;
-  ~clear_openssl_errors_on_exit() { ERR_clear_error(); }
-};
-
-template <auto Free>
-struct openssl_deleter {
-  template <class T>
-  void operator()(T* p) const noexcept {
-    Free(p);
-  }
-};
-using bio_ptr = std::unique_ptr<BIO, openssl_deleter<BIO_free>>;
-using evp_pkey_ptr = std::unique_ptr<EVP_PKEY, openssl_deleter<EVP_PKEY_free>>;
-using x509_ptr = std::unique_ptr<X509, openssl_deleter<X509_free>>;
-using general_names_ptr = std::unique_ptr<GENERAL_NAMES, openssl_deleter<GENERAL_NAMES_free>>;
+using namespace detail;
 
 int openssl_version(version v) noexcept {
   switch (v) {

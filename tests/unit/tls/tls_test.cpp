@@ -20,6 +20,7 @@
 #include <boost/asio/error.hpp>
 #include <boost/asio/ssl/error.hpp>
 
+#include "openssl_handles.hpp"
 #include "otls/tls/cert_maker.hpp"
 #include "otls/tls/tls.hpp"
 
@@ -28,19 +29,7 @@ namespace {
 namespace tls = otls::tls;
 using otls::error_code;
 
-template <auto Free>
-struct openssl_deleter {
-  template <class T>
-  void operator()(T* p) const noexcept {
-    Free(p);
-  }
-};
-using ssl_ptr = std::unique_ptr<SSL, openssl_deleter<SSL_free>>;
-using x509_ptr = std::unique_ptr<X509, openssl_deleter<X509_free>>;
-using evp_pkey_ptr = std::unique_ptr<EVP_PKEY, openssl_deleter<EVP_PKEY_free>>;
-using bio_ptr = std::unique_ptr<BIO, openssl_deleter<BIO_free>>;
-using x509_store_ptr = std::unique_ptr<X509_STORE, openssl_deleter<X509_STORE_free>>;
-using x509_store_ctx_ptr = std::unique_ptr<X509_STORE_CTX, openssl_deleter<X509_STORE_CTX_free>>;
+using namespace otls::tls::detail;
 
 x509_ptr parse_certificate(const std::string& pem) {
   bio_ptr in(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
