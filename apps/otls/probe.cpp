@@ -20,7 +20,7 @@ const char* const exit_code_help =
     "  0   the requested level was met\n"
     "  1   internal error\n"
     "  2   connection failure (name did not resolve, no address accepted)\n"
-    "  3   STARTTLS not offered (level encrypt or verify)\n"
+    "  3   STARTTLS not offered, or made impossible (IMAP PREAUTH in plaintext)\n"
     "  4   STARTTLS refused by the server\n"
     "  5   TLS handshake failure (including a server that speaks only legacy TLS)\n"
     "  6   certificate verification failure (untrusted, expired, name mismatch)\n"
@@ -62,6 +62,7 @@ int exit_code_for(const net::client_report& report) {
     case outcome::connect_failure:
       return exit_connect;
     case outcome::starttls_not_supported:
+    case outcome::preauth_plaintext:
       return exit_starttls_not_offered;
     case outcome::starttls_rejected:
       return exit_starttls_refused;

@@ -7,10 +7,11 @@
 namespace otls::core {
 namespace {
 
-constexpr std::array<std::pair<outcome, std::string_view>, 13> names{{
+constexpr std::array<std::pair<outcome, std::string_view>, 14> names{{
     {outcome::ok, "ok"},
     {outcome::starttls_not_supported, "starttls-not-supported"},
     {outcome::starttls_rejected, "starttls-rejected"},
+    {outcome::preauth_plaintext, "preauth-plaintext"},
     {outcome::response_injection, "response-injection"},
     {outcome::service_unavailable, "service-unavailable"},
     {outcome::handshake_failure, "handshake-failure"},

@@ -152,6 +152,8 @@ awaitable<void> run_session(proto::target& target, client_settings& settings,
   const error_code ec =
       co_await run_dialect(stream, *dialect, upgrade, settings.timeout, deadline::per_exchange);
   report.facts = dialect->facts();
+  report.warnings.insert(report.warnings.end(), report.facts.warnings.begin(),
+                         report.facts.warnings.end());
   if (ec) {
     report.error = ec;
     if (!dialect->diag().peer_text.empty()) report.diag.peer_text = dialect->diag().peer_text;

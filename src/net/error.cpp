@@ -58,6 +58,8 @@ core::outcome outcome_of(const error_code& ec) noexcept {
         return outcome::starttls_rejected;
       case proto::errc::service_unavailable:
         return outcome::service_unavailable;
+      case proto::errc::preauth_plaintext:
+        return outcome::preauth_plaintext;
       default:
         return outcome::protocol_error;
     }

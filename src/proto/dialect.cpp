@@ -23,6 +23,9 @@ class proto_category final : public boost::system::error_category {
         return "the peer closed the connection mid-exchange";
       case errc::too_many_errors:
         return "too many protocol errors from the peer";
+      case errc::preauth_plaintext:
+        return "the server pre-authenticated the session in plaintext (IMAP PREAUTH), so "
+               "STARTTLS is impossible";
     }
     return "unknown otls.proto error";
   }

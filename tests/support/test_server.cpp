@@ -1,4 +1,4 @@
-// otls_test_server: otls's SMTP server role as a standalone process for interop tests with
+// otls_test_server: any of otls's server roles as a standalone process for interop tests with
 // real clients (openssl s_client, swaks, smtplib). Prints "listening ADDR:PORT" when ready.
 #include <csignal>
 #include <fstream>
@@ -35,13 +35,14 @@ int main(int argc, char** argv) {
   app.add_option("--cert", cert, "certificate chain PEM")->required()->check(CLI::ExistingFile);
   app.add_option("--key", key, "private key PEM")->required()->check(CLI::ExistingFile);
   app.add_option("--hostname", hostname, "name in the greeting and EHLO reply");
-  app.add_option("--protocol", scheme, "smtp or lmtp");
+  app.add_option("--protocol", scheme, "a URL scheme of the registry: smtp, lmtp, imaps, ...");
   app.add_flag("--starttls-required", starttls_required, "530 for most commands before TLS");
-  app.add_flag("--implicit-tls", implicit, "TLS from the first byte (smtps)");
+  app.add_flag("--implicit-tls", implicit,
+               "TLS from the first byte: the scheme's implicit-TLS twin (smtp -> smtps)");
   CLI11_PARSE(app, argc, argv);
 
   try {
-    const auto* protocol = otls::proto::find_protocol(implicit ? "smtps" : scheme);
+    const auto* protocol = otls::proto::find_protocol(implicit ? scheme + "s" : scheme);
     if (!protocol) throw std::runtime_error("unknown protocol " + scheme);
     // ADDRESS:PORT or [IPv6]:PORT; port 0 asks the kernel for a free one.
     const auto colon = listen.rfind(':');

@@ -11,6 +11,7 @@ enum class outcome {
   ok,
   starttls_not_supported,     // no upgrade offered (or stripped by a meddler)
   starttls_rejected,          // upgrade command refused (454, 501, 5xx, ...)
+  preauth_plaintext,          // IMAP PREAUTH greeting in cleartext: the upgrade is impossible
   response_injection,         // plaintext followed the go-ahead reply
   service_unavailable,        // the server turned us away in its greeting (421, 554)
   handshake_failure,          // TLS did not come up

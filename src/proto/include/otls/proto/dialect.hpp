@@ -19,6 +19,7 @@ enum class errc {
   malformed_reply,             // garbage where a reply was expected
   unexpected_close,            // the peer closed before the exchange finished
   too_many_errors,             // server role: the client kept sending bad commands
+  preauth_plaintext,           // IMAP PREAUTH on a cleartext connection: no STARTTLS possible
 };
 
 const boost::system::error_category& category() noexcept;
@@ -54,6 +55,7 @@ struct session_facts {
   bool starttls_offered = false;
   bool starttls_accepted = false;
   bool ended_in_plaintext = false;  // opportunistic level continued without TLS
+  std::vector<std::string> warnings;  // what an opportunistic level let pass, for the report
 };
 
 class dialect {
