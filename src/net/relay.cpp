@@ -33,7 +33,7 @@ awaitable<void> pump(upgradable_stream& from, upgradable_stream& to, duration ti
 }
 
 awaitable<void> relay_one(tcp::socket client_socket, tcp::endpoint upstream,
-                          const proto::protocol& protocol, duration timeout,
+                          std::unique_ptr<proto::offer_stripper> stripper, duration timeout,
                           std::shared_ptr<meddler_stats> stats) {
   const auto nothrow = boost::asio::as_tuple(boost::asio::use_awaitable);
   tcp::socket server_socket(client_socket.get_executor());
@@ -41,7 +41,6 @@ awaitable<void> relay_one(tcp::socket client_socket, tcp::endpoint upstream,
   if (ec) co_return;
   upgradable_stream client(std::move(client_socket));
   upgradable_stream server(std::move(server_socket));
-  auto stripper = protocol.make_stripper ? protocol.make_stripper() : nullptr;
   // Whichever side ends first ends the relay.
   co_await (pump(client, server, timeout, nullptr, *stats) ||
             pump(server, client, timeout, stripper.get(), *stats));
@@ -52,7 +51,7 @@ awaitable<void> relay_one(tcp::socket client_socket, tcp::endpoint upstream,
 }  // namespace
 
 awaitable<void> meddler_loop(tcp::acceptor& acceptor, tcp::endpoint upstream,
-                             const proto::protocol& protocol, duration timeout,
+                             rewriter_factory make_rewriter, duration timeout,
                              std::shared_ptr<meddler_stats> stats) {
   const auto nothrow = boost::asio::as_tuple(boost::asio::use_awaitable);
   for (;;) {
@@ -63,7 +62,7 @@ awaitable<void> meddler_loop(tcp::acceptor& acceptor, tcp::endpoint upstream,
     }
     ++stats->connections;
     boost::asio::co_spawn(acceptor.get_executor(),
-                          relay_one(std::move(socket), upstream, protocol, timeout, stats),
+                          relay_one(std::move(socket), upstream, make_rewriter(), timeout, stats),
                           boost::asio::detached);
   }
 }

@@ -178,7 +178,8 @@ TEST_F(Loopback, StriptlsRelayIsCaughtAtVerify) {
   auto stats = std::make_shared<net::meddler_stats>();
   asio::co_spawn(io_,
                  net::meddler_loop(attacker, {asio::ip::make_address("127.0.0.1"), server_port},
-                                   *proto::find_protocol("smtp"), std::chrono::seconds(5), stats),
+                                   proto::find_protocol("smtp")->make_stripper,
+                                   std::chrono::seconds(5), stats),
                  asio::detached);
   const auto r = probe(attacker.local_endpoint().port(), client());
   EXPECT_EQ(net::outcome_of(r.error), outcome::starttls_not_supported);

@@ -41,10 +41,11 @@ int main(int argc, char** argv) {
     boost::asio::io_context io;
     boost::asio::ip::tcp::acceptor acceptor(io, parse_endpoint(listen));
     auto stats = std::make_shared<otls::net::meddler_stats>();
-    boost::asio::co_spawn(io,
-                          otls::net::meddler_loop(acceptor, parse_endpoint(upstream), *protocol,
-                                                  std::chrono::seconds(30), stats),
-                          boost::asio::detached);
+    boost::asio::co_spawn(
+        io,
+        otls::net::meddler_loop(acceptor, parse_endpoint(upstream), protocol->make_stripper,
+                                std::chrono::seconds(30), stats),
+        boost::asio::detached);
     boost::asio::signal_set signals(io, SIGTERM, SIGINT);
     signals.async_wait([&](const boost::system::error_code&, int) {
       std::cerr << "stopping: " << stats->connections << " connections, " << stats->offers_removed

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 
 #include "otls/net/stream.hpp"
@@ -15,10 +16,14 @@ struct meddler_stats {
   std::atomic<unsigned> offers_removed{0};
 };
 
+// Makes one rewriter per relayed connection: a registry line's make_stripper, or another
+// attack such as IMAP's PREAUTH injection.
+using rewriter_factory = std::function<std::unique_ptr<proto::offer_stripper>()>;
+
 // Accepts until the acceptor closes; relays each connection to `upstream`, rewriting the
-// server's bytes with protocol.make_stripper(). Each read is bounded by `timeout`.
+// server's bytes with a fresh rewriter. Each read is bounded by `timeout`.
 awaitable<void> meddler_loop(tcp::acceptor& acceptor, tcp::endpoint upstream,
-                             const proto::protocol& protocol, duration timeout,
+                             rewriter_factory make_rewriter, duration timeout,
                              std::shared_ptr<meddler_stats> stats);
 
 }  // namespace otls::net
