@@ -160,7 +160,8 @@ awaitable<void> run_session(proto::target& target, client_settings& settings,
     if (report.diag.detail.empty()) report.diag.detail = dialect->diag().detail;
     if (report.diag.detail.empty() && ec == errc::timeout)
       report.diag.detail = "no complete reply within the time limit";
-  } else if (report.facts.ended_in_plaintext) {
+  } else if (report.facts.ended_in_plaintext && report.facts.warnings.empty()) {
+    // The dialect had nothing more specific to say: say it generically.
     report.diag.peer_text = dialect->diag().peer_text;
     report.warnings.push_back(
         std::string(report.facts.starttls_offered ? "STARTTLS refused by the server"

@@ -1,9 +1,22 @@
 // Protocol registry: schemes, default ports (IANA; RFC 8314 for implicit-TLS mail ports) and
-// factories. LMTP (RFC 2033) has no assigned port; 24 is the common convention.
+// factories. LMTP (RFC 2033) has no assigned port; 24 is the common convention. ManageSieve
+// (RFC 5804) has no implicit-TLS port.
 #include "otls/proto/registry.hpp"
 
 #include <array>
 
+#include "otls/proto/imap/client.hpp"
+#include "otls/proto/imap/offer_stripper.hpp"
+#include "otls/proto/imap/server.hpp"
+#include "otls/proto/nntp/client.hpp"
+#include "otls/proto/nntp/offer_stripper.hpp"
+#include "otls/proto/nntp/server.hpp"
+#include "otls/proto/pop3/client.hpp"
+#include "otls/proto/pop3/offer_stripper.hpp"
+#include "otls/proto/pop3/server.hpp"
+#include "otls/proto/sieve/client.hpp"
+#include "otls/proto/sieve/offer_stripper.hpp"
+#include "otls/proto/sieve/server.hpp"
 #include "otls/proto/smtp/client.hpp"
 #include "otls/proto/smtp/offer_stripper.hpp"
 #include "otls/proto/smtp/server.hpp"
@@ -27,6 +40,20 @@ std::unique_ptr<offer_stripper> smtp_stripper() {
   return std::make_unique<smtp::offer_stripper>();
 }
 
+// Every other dialect takes the options alone; one template makes their factories.
+template <class Client>
+std::unique_ptr<dialect> make_client(const client_options& o) {
+  return std::make_unique<Client>(o);
+}
+template <class Server>
+std::unique_ptr<dialect> make_server(const server_options& o) {
+  return std::make_unique<Server>(o);
+}
+template <class Stripper>
+std::unique_ptr<offer_stripper> make_stripper() {
+  return std::make_unique<Stripper>();
+}
+
 constexpr std::array registry{
     protocol{"smtp", "smtp", 25, false, "SMTP relay with STARTTLS (RFC 5321, RFC 3207)",
              smtp_client, smtp_server, smtp_stripper},
@@ -38,6 +65,24 @@ constexpr std::array registry{
              smtp_client, smtp_server, nullptr},
     protocol{"lmtp", "lmtp", 24, false, "LMTP with STARTTLS (RFC 2033; port 24 by convention)",
              lmtp_client, lmtp_server, smtp_stripper},
+    protocol{"imap", "imap", 143, false, "IMAP with STARTTLS (RFC 9051, RFC 2595)",
+             make_client<imap::client>, make_server<imap::server>,
+             make_stripper<imap::offer_stripper>},
+    protocol{"imaps", "imap", 993, true, "IMAP over implicit TLS (RFC 8314)",
+             make_client<imap::client>, make_server<imap::server>, nullptr},
+    protocol{"pop3", "pop3", 110, false, "POP3 with STLS (RFC 1939, RFC 2449, RFC 2595)",
+             make_client<pop3::client>, make_server<pop3::server>,
+             make_stripper<pop3::offer_stripper>},
+    protocol{"pop3s", "pop3", 995, true, "POP3 over implicit TLS (RFC 8314)",
+             make_client<pop3::client>, make_server<pop3::server>, nullptr},
+    protocol{"sieve", "sieve", 4190, false, "ManageSieve with STARTTLS (RFC 5804; no implicit TLS)",
+             make_client<sieve::client>, make_server<sieve::server>,
+             make_stripper<sieve::offer_stripper>},
+    protocol{"nntp", "nntp", 119, false, "Netnews with STARTTLS (RFC 3977, RFC 4642)",
+             make_client<nntp::client>, make_server<nntp::server>,
+             make_stripper<nntp::offer_stripper>},
+    protocol{"nntps", "nntp", 563, true, "Netnews over implicit TLS (RFC 4642, RFC 8143)",
+             make_client<nntp::client>, make_server<nntp::server>, nullptr},
 };
 
 }  // namespace

@@ -1,0 +1,53 @@
+// STRIPTLS for POP3: the downgrade an active attacker performs on a plaintext start, the reason
+// clients must insist on STLS (RFC 2595 §4) or use implicit TLS on 995 (RFC 8314 §3.1).
+#include "otls/proto/pop3/offer_stripper.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <utility>
+
+#include "otls/proto/pop3/response.hpp"
+
+namespace otls::proto::pop3 {
+namespace {
+
+// A capability line announcing STLS: "STLS", any case, trailing blanks allowed. Status lines
+// start with "+OK" / "-ERR", so they never match.
+bool offers_stls(std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  while (!line.empty() && (line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
+  constexpr std::string_view want = "STLS";
+  return line.size() == want.size() &&
+         std::equal(line.begin(), line.end(), want.begin(), [](char c, char w) {
+           return std::toupper(static_cast<unsigned char>(c)) == w;
+         });
+}
+
+}  // namespace
+
+std::string offer_stripper::from_server(std::string_view bytes) {
+  if (passthrough_) return std::string(bytes);
+  pending_.append(bytes);
+  std::string out;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t lf = pending_.find('\n', start);
+    if (lf == std::string::npos) break;
+    const std::string_view line(pending_.data() + start, lf - start);
+    // Lines are forwarded byte for byte with their own terminator; only STLS disappears.
+    if (offers_stls(line)) {
+      ++removed_;
+    } else {
+      out.append(pending_, start, lf + 1 - start);
+    }
+    start = lf + 1;
+  }
+  pending_.erase(0, start);
+  if (pending_.size() > max_response_line + 1) {
+    passthrough_ = true;
+    out += std::exchange(pending_, {});
+  }
+  return out;
+}
+
+}  // namespace otls::proto::pop3
