@@ -19,6 +19,7 @@
 #include "otls/net/error.hpp"
 #include "otls/net/relay.hpp"
 #include "otls/net/server.hpp"
+#include "otls/proto/imap/offer_stripper.hpp"
 #include "otls/tls/cert_maker.hpp"
 #include "probe.hpp"
 #include "terminal.hpp"
@@ -50,6 +51,12 @@ std::vector<lab_protocol> lab_protocols() {
   };
   return {
       {"smtp", "SMTP", {{"STRIPTLS", stripper("smtp"), core::outcome::starttls_not_supported}}},
+      {"imap",
+       "IMAP",
+       {{"STRIPTLS", stripper("imap"), core::outcome::starttls_not_supported},
+        {"PREAUTH", [] { return std::make_unique<proto::imap::preauth_injector>(); },
+         core::outcome::preauth_plaintext}}},
+      {"pop3", "POP3", {{"STRIPTLS", stripper("pop3"), core::outcome::starttls_not_supported}}},
   };
 }
 
@@ -89,7 +96,7 @@ class temp_file {
 std::string summary(const probe_case& p) {
   const auto& r = p.report;
   if (r.error)
-    return fmt::format("{}: {}", core::to_string(net::outcome_of(r.error)), r.diag.detail);
+    return fmt::format("{}: {}", core::to_string(net::outcome_of(r.error)), r.error.message());
   if (r.facts.ended_in_plaintext) return "ok, but the whole session ran in PLAINTEXT";
   if (!r.tls) return "ok";
   return fmt::format("ok: {} {}{}, certificate trusted, name matches", r.tls->version,
@@ -214,7 +221,10 @@ int run_demo(const demo_options& options) {
       "  - Opportunistic STARTTLS (level may) is downgraded silently by anyone on the path:\n"
       "    the probe saw a normal server, just without STARTTLS, and talked in plaintext.\n"
       "  - Requiring TLS (levels encrypt, verify) turns the same attack into a visible failure\n"
-      "    (starttls-not-supported) instead of a leak.\n");
+      "    (starttls-not-supported) instead of a leak.\n"
+      "  - Removing the offer is not the only trick: an IMAP greeting rewritten to PREAUTH\n"
+      "    claims the session is already logged in, so STARTTLS can never happen; a client\n"
+      "    that requires TLS must hang up (preauth-plaintext, RFC 9051).\n");
   fmt::print(
       "  - A mail server cannot know by itself which peers must use TLS: DANE (RFC 7672) and\n"
       "    MTA-STS (RFC 8461) let a domain publish that requirement; for mail access, implicit\n"
