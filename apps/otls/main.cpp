@@ -6,18 +6,25 @@
 #include <CLI/CLI.hpp>
 
 #include "demo.hpp"
+#include "otls/proto/registry.hpp"
 #include "probe.hpp"
 
 namespace {
 
 using namespace otls::app;
 
+// The URL schemes straight from the protocol registry, so --help never goes stale.
+std::string scheme_help() {
+  std::string text = "\nSchemes (default port):\n";
+  for (const auto& p : otls::proto::protocols())
+    text += fmt::format("  {:<13} {:>5}  {}\n", p.scheme, p.default_port, p.summary);
+  return text;
+}
+
 void add_probe(CLI::App& app, probe_options& options, std::string& level_text, double& timeout_s,
                std::string& tls_min) {
   auto* probe = app.add_subcommand("probe", "Probe one server: greet, upgrade, handshake, verify");
-  probe->footer(std::string("\nSchemes: smtp (25), submission (587), smtps and submissions (465, "
-                            "implicit TLS), lmtp (24 by convention).\n\n") +
-                exit_code_help);
+  probe->footer(scheme_help() + "\n" + exit_code_help);
   probe->add_option("url", options.url, "scheme://host[:port], e.g. smtp://mx.example.org")
       ->required();
   probe->add_flag("--json", options.json, "print one JSON object (see docs/json.md)");
