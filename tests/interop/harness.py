@@ -9,18 +9,24 @@ Reusable building blocks for tests/interop/ and bench/:
 * TestCA: the otls test-CA maker ($OTLS_TESTCA) wrapped for Python;
 * Postfix: a private Postfix instance (own config, queue and data directories) with
   one or more smtpd listeners on 127.0.0.1 high ports;
-* OtlsTestServer: otls's own SMTP server role ($OTLS_TEST_SERVER);
+* Dovecot: a private Dovecot (IMAP, POP3, ManageSieve, LMTP; STARTTLS and implicit TLS)
+  on 127.0.0.2, reached from 127.0.0.1 so that it does not trust its clients by address;
+* INN: a private INN tree with nnrpd (STARTTLS, NNTPS) and innd (transit mode) on 127.0.0.2;
+* OtlsTestServer: otls's own server roles ($OTLS_TEST_SERVER, any registry protocol);
+* OtlsTestMeddler: the STRIPTLS relay ($OTLS_TEST_MEDDLER);
 * InteropTestCase: a unittest base class with a per-class work directory that prints
   the daemons' log tails when a test fails.
 
 Only Debian's /usr/bin/python3 and its standard library are used. Network traffic
-stays on 127.0.0.1. Every loop is bounded in count and in time.
+stays on loopback (127.0.0.1, and 127.0.0.2 for daemons that trust their own address).
+Every loop is bounded in count and in time.
 """
 
 from __future__ import annotations
 
 import base64
 import dataclasses
+import errno
 import grp
 import hashlib
 import json
@@ -297,8 +303,12 @@ class Daemon:
                  env: Optional[dict] = None, cwd: Optional[str] = None,
                  ready_port: Optional[tuple[str, int]] = None, ready_regex: Optional[str] = None,
                  ready_check: Optional[Callable[[], bool]] = None, ready_timeout: float = 20.0,
-                 stop_timeout: float = 10.0, extra_logs: Iterable[Path | str] = ()):
+                 stop_timeout: float = 10.0, extra_logs: Iterable[Path | str] = (),
+                 user: Optional[str] = None):
         self.argv = [str(a) for a in argv]
+        # run as this user (and its primary group, no supplementary groups) instead of root;
+        # for daemons that refuse to run as root or must not (INN runs as "news")
+        self.user = user
         self.name = name
         self.logdir = Path(logdir)
         self.env = env
@@ -338,8 +348,12 @@ class Daemon:
         else:
             stdout = open(self.stdout_log, "wb")
             self._files.append(stdout)
+        identity = {}
+        if self.user is not None:
+            pw = pwd.getpwnam(self.user)
+            identity = {"user": pw.pw_uid, "group": pw.pw_gid, "extra_groups": []}
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=stdout, stderr=err,
-                                     env=self.env, cwd=self.cwd, start_new_session=True)
+                                     env=self.env, cwd=self.cwd, start_new_session=True, **identity)
         self.pid = self.proc.pid
         self._start_watchdog()
         if self.ready_regex is not None:
@@ -983,19 +997,951 @@ class Postfix:
 
 
 # ---------------------------------------------------------------------------
+# mail and news daemons: shared helpers
+
+# Daemons that trust clients connecting from their own address listen here, so that the
+# clients' source address (127.0.0.1, the kernel's choice for all of 127.0.0.0/8 on lo)
+# differs from the server's: Dovecot treats a client whose address equals its own as
+# secured, then allows plaintext LOGIN and omits LOGINDISABLED.
+SERVER_LOOPBACK = "127.0.0.2"
+
+# the command that ends a session politely, per greeting kind
+_GOODBYE = {"imap": b"Z LOGOUT\r\n", "pop3": b"QUIT\r\n", "sieve": b"LOGOUT\r\n", "nntp": b"QUIT\r\n",
+            "smtp": b"QUIT\r\n", "lmtp": b"QUIT\r\n"}
+
+
+def source_address_for(host: str) -> str:
+    """The source address the kernel picks for a TCP connection to `host` (a UDP connect()
+    asks the routing table and sends nothing)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.connect((host, 9))
+        return s.getsockname()[0]
+
+
+def port_is_taken(host: str, port: int) -> bool:
+    """True if somebody listens on (host, port) right now: our bind fails with EADDRINUSE even
+    with SO_REUSEADDR (which ignores connections of a dead daemon left in TIME_WAIT)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as e:
+            return e.errno == errno.EADDRINUSE
+    return False
+
+
+def read_line(f, limit: int = 8192) -> str:
+    """One CRLF- (or LF-) terminated line from a binary file object, without the line end."""
+    raw = f.readline(limit)
+    if not raw:
+        raise ProtocolError("connection closed while reading a line")
+    if not raw.endswith(b"\n"):
+        raise ProtocolError(f"line longer than {limit} bytes or cut off: {raw[:200]!r}")
+    return raw.decode("utf-8", "replace").rstrip("\r\n")
+
+
+def read_lines_until(f, final: Callable[[str], bool], limit: int = 200) -> list[str]:
+    """Lines up to and including the first for which final(line) is true (bounded)."""
+    lines = []
+    for _ in range(limit):
+        lines.append(read_line(f))
+        if final(lines[-1]):
+            return lines
+    raise ProtocolError(f"no final line within {limit} lines (last: {lines[-5:]!r})")
+
+
+def sieve_final(line: str) -> bool:
+    """The end of a ManageSieve response: OK, NO or BYE (RFC 5804 §4)."""
+    return re.match(r"(?i)(OK|NO|BYE)(\s|$)", line) is not None
+
+
+def service_greeting(host: str, port: int, protocol: str, *, implicit_tls: bool = False,
+                     timeout: float = 5.0) -> str:
+    """Connect, read the greeting (after a non-verifying TLS handshake for implicit TLS) and
+    say goodbye. protocol: imap, pop3, sieve, nntp, smtp or lmtp. Returns the greeting's lines
+    joined by newlines; ProtocolError if it is not a positive greeting of that protocol."""
+    if protocol not in _GOODBYE:
+        raise ValueError(f"unknown greeting kind {protocol!r}")
+    sock = socket.create_connection((host, port), timeout=timeout)
+    try:
+        if implicit_tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            sock = ctx.wrap_socket(sock)
+        with sock.makefile("rb") as f:
+            if protocol in ("smtp", "lmtp"):
+                code, lines = read_smtp_reply(f)
+                ok = code == 220
+            elif protocol == "sieve":
+                lines = read_lines_until(f, sieve_final)
+                ok = lines[-1][:2].upper() == "OK"
+            else:
+                lines = [read_line(f)]
+                ok = {"imap": lines[0].startswith(("* OK", "* PREAUTH")),
+                      "pop3": lines[0].startswith("+OK"),
+                      "nntp": lines[0][:4] in ("200 ", "201 ")}[protocol]
+            try:
+                sock.sendall(_GOODBYE[protocol])
+            except OSError:
+                pass
+        if not ok:
+            raise ProtocolError(f"{host}:{port} greeted with {lines!r}")
+        return "\n".join(lines)
+    finally:
+        sock.close()
+
+
+def wait_for_line(path: Path | str, regex: str, *, since: int = 0, timeout: float = 10.0,
+                  what: str = "log") -> re.Match:
+    """Wait (bounded) for a line of file `path` after byte offset `since` matching `regex`."""
+    pattern = re.compile(regex)
+    deadline = time.monotonic() + timeout
+    text = ""
+    for _ in range(int(timeout / 0.05) + 2):
+        try:
+            with open(path, "rb") as f:
+                f.seek(since)
+                text = f.read().decode("utf-8", "replace")
+        except OSError:
+            text = ""
+        for line in text.splitlines():
+            m = pattern.search(line)
+            if m:
+                return m
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(0.05)
+    raise AssertionError(f"no {what} line matching {regex!r} within {timeout}s; new lines:\n"
+                         + (text[-4000:] if text else "(none)"))
+
+
+def file_offset(path: Path | str) -> int:
+    try:
+        return Path(path).stat().st_size
+    except OSError:
+        return 0
+
+
+def tree_state(roots: Iterable[Path | str]) -> dict[str, tuple[int, int]]:
+    """(mtime_ns, size) of every file under `roots`: compare before and after a test to prove
+    that a system configuration directory (/etc/dovecot, /etc/news) was not touched."""
+    files = {}
+    for root in map(Path, roots):
+        if not root.exists():
+            continue
+        for p in sorted([root, *root.rglob("*")]):
+            try:
+                st = p.lstat()
+            except OSError:
+                continue
+            files[str(p)] = (st.st_mtime_ns, st.st_size)
+    return files
+
+
+def processes_matching(needle: str) -> list[tuple[int, str]]:
+    """Live processes (not this one) whose command line contains `needle`."""
+    out = []
+    for pid in _all_pids():
+        if pid == os.getpid():
+            continue
+        st = _proc_stat(pid)
+        if st is None or st[0] == "Z":
+            continue
+        cmd = _proc_cmdline(pid)
+        if needle in cmd:
+            out.append((pid, cmd))
+    return out
+
+
+def _check_short_socket_dir(d: Path, longest_name: str) -> None:
+    longest = d / longest_name
+    if len(str(longest).encode()) > 100:
+        raise HarnessError(f"work directory too deep for a unix socket path: {longest} "
+                           f"({len(str(longest).encode())} bytes > 100); use a shorter TMPDIR")
+
+
+# ---------------------------------------------------------------------------
+# Dovecot
+
+DOVECOT_BIN = Path("/usr/sbin/dovecot")
+DOVECONF_BIN = Path("/usr/bin/doveconf")
+DEFAULT_DOVECOT_PATHS = (Path("/etc/dovecot"), Path("/run/dovecot"), Path("/var/lib/dovecot"))
+
+
+@dataclasses.dataclass(frozen=True)
+class DovecotService:
+    """One inet_listener of a private Dovecot: `name` is the listener's name in dovecot.conf,
+    `protocol` Dovecot's protocol (and the greeting kind), `service` the service holding it."""
+    name: str
+    protocol: str
+    service: str
+    implicit_tls: bool
+
+
+DOVECOT_SERVICES = {s.name: s for s in (
+    DovecotService("imap", "imap", "imap-login", False),    # STARTTLS
+    DovecotService("imaps", "imap", "imap-login", True),
+    DovecotService("pop3", "pop3", "pop3-login", False),    # STLS
+    DovecotService("pop3s", "pop3", "pop3-login", True),
+    DovecotService("sieve", "sieve", "managesieve-login", False),  # STARTTLS
+    DovecotService("lmtp", "lmtp", "lmtp", False),          # STARTTLS
+)}
+
+
+class Dovecot:
+    """A private Dovecot 2.3 instance run as `dovecot -F -c CONF`; the harness owns its PID.
+
+    Layout under `workdir`: dovecot.conf (nothing is included from /etc/dovecot), users
+    (passwd-file passdb and userdb with one user, password in .password), run/ (base_dir:
+    the master, config, auth and login sockets), state/ (state_dir), home/USER (mail, owned
+    by nobody), log/dovecot.log (log_path, info_log_path; the login processes log each
+    session with rip/rport/lip/lport and the TLS version and cipher, see session()).
+
+    Listeners (DOVECOT_SERVICES, choose with `services`) bind `address`, by default
+    127.0.0.2, on high ports; the clients' source address is then 127.0.0.1, so Dovecot does
+    not treat them as secured (login_trusted_networks stays empty): before TLS it offers
+    STARTTLS and LOGINDISABLED and refuses plaintext LOGIN. Built-in default listeners
+    (143, 993, 110, 995, 4190) are overridden or disabled with port 0, never bound.
+
+    ssl: "yes" (STARTTLS offered, not required), "required" (no authentication at all
+    without TLS) or "no" (no STARTTLS; STARTTLS listeners only). disable_plaintext_auth:
+    Dovecot's setting (default yes; no gives AUTH=PLAIN and no LOGINDISABLED before TLS).
+
+    Stop: SIGTERM to the master's PID (it stops its children); then processes of this
+    instance (titles "dovecot-otls-TOKEN/...", or the -c CONF argument) that outlived it
+    are killed by PID and reported. Must run as root (the master binds, starts the login
+    processes as dovenull and the auth process as dovecot).
+    """
+
+    def __init__(self, workdir: Path | str, leaf: Optional[Leaf], *,
+                 services: Iterable[str] = tuple(DOVECOT_SERVICES), hostname: str = "mail.test",
+                 address: str = SERVER_LOOPBACK, ssl: str = "yes", disable_plaintext_auth: bool = True,
+                 user: str = "otlsuser", ready_timeout: float = 30.0, stop_timeout: float = 15.0,
+                 extra_conf: Optional[dict] = None, name: str = "dovecot"):
+        if os.geteuid() != 0:
+            raise HarnessError("a private Dovecot needs root (the master binds and starts login processes as "
+                               "dovenull); run the interop tests as root")
+        for binary in (DOVECOT_BIN, DOVECONF_BIN):
+            if not binary.exists():
+                raise HarnessError(f"{binary} not found: install Debian packages dovecot-imapd dovecot-pop3d "
+                                   "dovecot-managesieved dovecot-lmtpd")
+        self.services = {n: DOVECOT_SERVICES[n] for n in services}  # KeyError: unknown service
+        if not self.services:
+            raise ValueError("Dovecot needs at least one service")
+        if ssl not in ("yes", "required", "no"):
+            raise ValueError("ssl must be yes, required or no")
+        if ssl == "no" and any(s.implicit_tls for s in self.services.values()):
+            raise ValueError("ssl = no cannot serve implicit-TLS listeners")
+        if ssl != "no" and leaf is None:
+            raise ValueError("TLS needs a leaf certificate")
+        missing = [p for p in ("managesieve-login", "lmtp", "imap-login", "pop3-login")
+                   if any(s.service == p for s in self.services.values())
+                   and not (Path("/usr/lib/dovecot") / p).exists()]
+        if missing:
+            raise HarnessError(f"Dovecot programs missing: {missing}; install dovecot-imapd dovecot-pop3d "
+                               "dovecot-managesieved dovecot-lmtpd")
+        self.workdir = Path(workdir).resolve()
+        for forbidden in DEFAULT_DOVECOT_PATHS:
+            if self.workdir == forbidden or forbidden in self.workdir.parents:
+                raise HarnessError(f"refusing to use {self.workdir}: inside the system instance's {forbidden}")
+        self.leaf = leaf
+        self.hostname = hostname
+        self.address = address
+        self.ssl = ssl
+        self.disable_plaintext_auth = disable_plaintext_auth
+        self.user = _safe_token(user)
+        self.password = secrets.token_hex(8)
+        self.ready_timeout = ready_timeout
+        self.stop_timeout = stop_timeout
+        self.extra_conf = dict(extra_conf or {})
+        self.name = name
+        self.token = secrets.token_hex(6)
+        self.instance_name = f"otls-{self.token}"
+        self.greeting_token = f"otls-interop-{self.token}"
+        self.conf = self.workdir / "dovecot.conf"
+        self.users = self.workdir / "users"
+        self.base_dir = self.workdir / "run"
+        self.state_dir = self.workdir / "state"
+        self.home = self.workdir / "home" / self.user
+        self.logdir = self.workdir / "log"
+        self.log = self.logdir / "dovecot.log"
+        _check_short_socket_dir(self.base_dir, "token-login/imap-urlauth")
+        self.ports: dict[str, int] = {}
+        self.daemon: Optional[Daemon] = None
+        self.survivors: list[tuple[int, str]] = []
+
+    # -- public API
+
+    def port(self, service: str) -> int:
+        return self.ports[service]
+
+    def url(self, service: str, host: Optional[str] = None) -> str:
+        """otls's URL for a listener: imap://, imaps://, pop3://, pop3s://, sieve://, lmtp://."""
+        return f"{service}://{host or self.address}:{self.ports[service]}"
+
+    @property
+    def pid(self) -> Optional[int]:
+        return self.daemon.pid if self.daemon else None
+
+    def start(self, attempts: int = 3) -> "Dovecot":
+        src = source_address_for(self.address)
+        if src == self.address:
+            raise HarnessError(f"clients would connect to {self.address} from {src}, Dovecot's own address, "
+                               "and be treated as secured; listen on another loopback address")
+        last = None
+        for _ in range(attempts):
+            self.ports = {n: free_port(self.address) for n in self.services}
+            self._write_instance()
+            self._preflight()
+            self.daemon = Daemon([DOVECOT_BIN, "-F", "-c", self.conf], name=self.name, logdir=self.logdir,
+                                 env=self._env(), cwd=str(self.workdir), ready_check=self._ready,
+                                 ready_timeout=self.ready_timeout, stop_timeout=self.stop_timeout,
+                                 extra_logs=[self.log, self.logdir / "doveconf.log"])
+            try:
+                self.daemon.start()
+                return self
+            except HarnessError as e:
+                last = e
+                self.survivors += self.daemon.survivors
+                taken = isinstance(e, ForeignPort) or "Address already in use" in self.daemon.tail_text(200)
+                if not taken:
+                    raise
+        raise HarnessError(f"Dovecot did not start after {attempts} attempts: {last}")
+
+    def stop(self) -> list[tuple[int, str]]:
+        """Stop the master by PID; returns leftover processes that had to be killed (empty
+        when Dovecot shut down cleanly)."""
+        if self.daemon is None:
+            return []
+        self.survivors += self.daemon.stop()
+        leftovers = self.instance_processes()
+        for pid, _ in leftovers:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.survivors += leftovers
+        return self.survivors
+
+    def instance_processes(self) -> list[tuple[int, str]]:
+        """Live processes of this instance: the master (-c CONF) and its children, whose
+        titles start with the instance name."""
+        return sorted(set(processes_matching(f"{self.instance_name}/")) |
+                      set(processes_matching(f"-c {self.conf}")))
+
+    def __enter__(self) -> "Dovecot":
+        return self.start()
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.stop()
+        if exc_type is not None and self.daemon is not None:
+            sys.stderr.write(self.daemon.tail_text() + "\n")
+
+    def tail_text(self, lines: int = 60, since: Optional[dict] = None) -> str:
+        return self.daemon.tail_text(lines, since) if self.daemon else ""
+
+    def log_sizes(self) -> dict:
+        return self.daemon.log_sizes() if self.daemon else {}
+
+    def log_offset(self) -> int:
+        return file_offset(self.log)
+
+    def wait_for_log(self, regex: str, *, since: int = 0, timeout: float = 10.0) -> re.Match:
+        return wait_for_line(self.log, regex, since=since, timeout=timeout, what="Dovecot log")
+
+    def session(self, service: str, since: int, timeout: float = 10.0) -> dict:
+        """What a login process (imap-login, pop3-login, managesieve-login) logged about the
+        first session on listener `service` after log offset `since`: message, user, rip,
+        rport, lip, lport, secured ("TLS"; "TLS handshaking: ..." when the handshake failed;
+        "secured" for a client trusted by address; "" for plaintext) and, when TLS was up,
+        version and cipher (login_log_format_elements has %k; Dovecot leaves out empty
+        elements). LMTP logs no such line."""
+        svc = self.services[service]
+        if svc.service == "lmtp":
+            raise ValueError("Dovecot's lmtp logs no login line")
+        m = self.wait_for_log(
+            rf"{re.escape(svc.service)}: Info: (?P<message>.*?): user=<(?P<user>[^>]*)>, (?:method=\S+, )?"
+            rf"rip=(?P<rip>[0-9.]+), rport=(?P<rport>\d+), lip=(?P<lip>[0-9.]+), "
+            rf"lport={self.ports[service]}, (?:mpid=\d+, )?(?P<rest>.*?)session=<",
+            since=since, timeout=timeout)
+        out = m.groupdict()
+        rest = out.pop("rest")
+        ssl_m = re.search(r"ssl=<([^>]*)>, ", rest)
+        out["ssl"] = ssl_m.group(1) if ssl_m else ""
+        out["secured"] = (rest[:ssl_m.start()] if ssl_m else rest).strip().rstrip(",")
+        out["lport"] = self.ports[service]
+        v = re.match(r"(\S+) with cipher (\S+)", out["ssl"])
+        out["version"], out["cipher"] = (v.group(1), v.group(2)) if v else (None, None)
+        return out
+
+    # -- instance files
+
+    def _env(self) -> dict:
+        return {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C", "TZ": "UTC"}
+
+    def _preflight(self) -> None:
+        """doveconf parses the file and reports unknown or malformed settings."""
+        cp = run([DOVECONF_BIN, "-c", self.conf, "-n"], timeout=30, env=self._env())
+        (self.logdir / "doveconf.log").write_text(cp.stderr)
+        if cp.returncode != 0 or "Warning" in cp.stderr:
+            raise HarnessError("doveconf rejects or warns about the generated configuration" + describe(cp))
+
+    def _ready(self) -> bool:
+        for name, svc in self.services.items():
+            greeting = service_greeting(self.address, self.ports[name], svc.protocol,
+                                        implicit_tls=svc.implicit_tls, timeout=5.0)
+            if self.greeting_token not in greeting:
+                raise ForeignPort(f"port {self.ports[name]} answered with someone else's greeting: {greeting!r}")
+        return True
+
+    def _write_instance(self) -> None:
+        if self.base_dir.exists():  # a retry: start from scratch
+            shutil.rmtree(self.base_dir)
+            shutil.rmtree(self.state_dir, ignore_errors=True)
+        for d in (self.workdir, self.logdir, self.state_dir):
+            d.mkdir(parents=True, exist_ok=True)
+            os.chmod(d, 0o755)
+        # login processes (dovenull), auth (dovecot) and mail processes (nobody) open paths
+        # under the work directory: every ancestor needs search permission for others
+        for parent in self.workdir.parents:
+            if parent.stat().st_mode & 0o001 == 0:
+                raise HarnessError(f"{parent} is not searchable by Dovecot's unprivileged users (mode "
+                                   f"{parent.stat().st_mode & 0o7777:o}); use harness.make_workdir()")
+        nobody = pwd.getpwnam("nobody")
+        self.home.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.home.parent, 0o755)
+        os.chown(self.home, nobody.pw_uid, nobody.pw_gid)
+        os.chmod(self.home, 0o700)
+        self.users.write_text(f"{self.user}:{{PLAIN}}{self.password}:{nobody.pw_uid}:{nobody.pw_gid}::"
+                              f"{self.home}::\n")
+        os.chown(self.users, 0, grp.getgrnam("dovecot").gr_gid)
+        os.chmod(self.users, 0o640)
+        self.conf.write_text(self._config())
+        os.chmod(self.conf, 0o644)
+
+    def _config(self) -> str:
+        protocols = []
+        for svc in self.services.values():
+            if svc.protocol not in protocols:
+                protocols.append(svc.protocol)
+        settings = {
+            "instance_name": self.instance_name,
+            "protocols": " ".join(protocols),
+            "listen": self.address,
+            "base_dir": str(self.base_dir),
+            "state_dir": str(self.state_dir),
+            "log_path": str(self.log),
+            "info_log_path": str(self.log),
+            "debug_log_path": str(self.log),
+            "hostname": self.hostname,
+            "login_greeting": f"{self.greeting_token} ready.",
+            "login_trusted_networks": "",
+            "login_log_format_elements": ("user=<%u> method=%m rip=%r rport=%b lip=%l lport=%a mpid=%e %c "
+                                          "ssl=<%k> session=<%{session}>"),
+            "ssl": self.ssl,
+            "disable_plaintext_auth": "yes" if self.disable_plaintext_auth else "no",
+            "auth_mechanisms": "plain login",
+            "mail_location": "maildir:~/Maildir",
+            "first_valid_uid": "1",
+        }
+        if self.ssl != "no":
+            settings["ssl_cert"] = f"<{self.leaf.cert}"
+            settings["ssl_key"] = f"<{self.leaf.key}"
+        settings.update(self.extra_conf)
+        lines = ["# private Dovecot instance written by tests/interop/harness.py; not the system's"]
+        for k, v in settings.items():
+            if "\n" in str(v):
+                raise ValueError(f"unsupported dovecot.conf value {v!r}")
+            lines.append(f"{k} = {v}")
+        lines += [
+            # %n: the user part, so that LMTP's RCPT TO:<user@domain> finds the user too
+            "passdb {", "  driver = passwd-file", f"  args = scheme=PLAIN username_format=%n {self.users}", "}",
+            "userdb {", "  driver = passwd-file", f"  args = username_format=%n {self.users}", "}",
+        ]
+        # every listener of the services we run: ours on a high port, the others disabled
+        for service in ("imap-login", "pop3-login", "managesieve-login", "lmtp"):
+            names = [s for s in DOVECOT_SERVICES.values() if s.service == service]
+            if not any(s.protocol in protocols for s in names):
+                continue
+            lines.append(f"service {service} {{")
+            for s in names:
+                lines.append(f"  inet_listener {s.name} {{")
+                lines.append(f"    address = {self.address}")
+                lines.append(f"    port = {self.ports.get(s.name, 0)}")
+                if s.implicit_tls:
+                    lines.append("    ssl = yes")
+                lines.append("  }")
+            lines.append("}")
+        return "\n".join(lines) + "\n"
+
+
+_INETD = r"""
+import os, select, signal, socket, subprocess, sys
+host, limit, argv = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+
+def terminate(signum, frame):  # SIGTERM to our PID: pass it on to the sessions, then exit
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    os.killpg(os.getpgrp(), signal.SIGTERM)
+    os._exit(0)
+
+signal.signal(signal.SIGTERM, terminate)
+srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+srv.bind((host, 0))
+srv.listen(16)
+print("listening %s:%d" % srv.getsockname(), flush=True)
+
+def relay(conn):
+    # pipes, not the socket itself: Dovecot's imap refuses a socket on stdout when started as root
+    p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)
+    out = p.stdout.fileno()
+    try:
+        for _ in range(100000):  # bounded in count; 60 s without traffic ends it too
+            ready, _, _ = select.select([conn, out], [], [], 60)
+            if not ready:
+                break
+            if conn in ready:
+                data = conn.recv(65536)
+                if not data:
+                    p.stdin.close()
+                    break
+                p.stdin.write(data)
+                p.stdin.flush()
+            if out in ready:
+                data = os.read(out, 65536)
+                if not data:
+                    break
+                conn.sendall(data)
+    except OSError:
+        pass
+    finally:
+        conn.close()
+        try:
+            p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+for _ in range(limit):  # bounded in connections; stopped by PID with its process group
+    conn, _ = srv.accept()
+    if os.fork() == 0:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        srv.close()
+        relay(conn)
+        os._exit(0)
+    conn.close()
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+    except ChildProcessError:
+        pass
+"""
+
+
+class DovecotPreauth(Daemon):
+    """A pre-authenticated IMAP service, as an rsh/ssh- or inetd-started imapd gives: a tiny
+    inetd (Python, on the Dovecot's address, port chosen by the kernel) that runs Dovecot's
+    own `doveadm -c CONF exec imap -u USER` per connection and relays between the socket
+    and its stdin/stdout (imap refuses a socket there when started as root), so the client
+    is greeted by Dovecot with `* PREAUTH [CAPABILITY ...] Logged in
+    as USER` in cleartext: no STARTTLS is possible any more (RFC 9051 §7.1.4; the "NO
+    STARTTLS" stripping case). Needs the Dovecot instance running (config socket)."""
+
+    def __init__(self, dovecot: Dovecot, workdir: Path | str, *, max_connections: int = 1000,
+                 ready_timeout: float = 20.0):
+        argv = [sys.executable, "-B", "-c", _INETD, dovecot.address, str(max_connections),
+                "/usr/bin/doveadm", "-c", str(dovecot.conf), "exec", "imap", "-u", dovecot.user]
+        super().__init__(argv, name="dovecot-preauth", logdir=workdir, env=dovecot._env(),
+                         ready_regex=rf"^listening {re.escape(dovecot.address)}:(\d+)$", ready_timeout=ready_timeout)
+        self.address = dovecot.address
+        self.port = 0
+
+    def start(self) -> "DovecotPreauth":
+        super().start()
+        self.port = int(self.match.group(1))
+        try:
+            wait_for_port(self.address, self.port, timeout=self.ready_timeout, alive=self.alive)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def url(self) -> str:
+        return f"imap://{self.address}:{self.port}"
+
+
+# ---------------------------------------------------------------------------
+# INN
+
+INN_BIN_DIR = Path("/usr/lib/news/bin")
+DEFAULT_INN_PATHS = (Path("/etc/news"), Path("/var/lib/news"), Path("/var/spool/news"), Path("/run/news"))
+INN_LISTENERS = ("nntp", "nntps", "innd")
+
+
+class _Innd(Daemon):
+    """innd acts on SIGTERM only when its select() wakes up (otherwise up to 300 s later):
+    SIGTERM, then one TCP connection to its port (`wake`) to wake it; it exits with status 0
+    about a second later. Then Daemon.stop (SIGTERM, bounded wait, SIGKILL) as for any daemon."""
+
+    wake: Optional[tuple[str, int]] = None
+
+    def stop(self) -> list[tuple[int, str]]:
+        if self.proc is not None and self.proc.poll() is None and self.wake is not None:
+            try:
+                os.kill(self.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            port_accepts(*self.wake, timeout=1.0)
+            try:
+                self.proc.wait(timeout=min(5.0, self.stop_timeout))
+            except subprocess.TimeoutExpired:
+                pass
+        return super().stop()
+
+
+class INN:
+    """A private INN 2.7 tree with nnrpd as standalone daemons and, optionally, innd.
+
+    Layout under `workdir` (owned by news): etc/ (inn.conf, readers.conf, storage.conf,
+    newsfeeds, incoming.conf, cert.pem, key.pem (0600), ca.pem, an empty filter/),
+    db/ (active with control, junk and `groups`, newsgroups, history with its dbz index),
+    run/ (pid files, innd's control sockets), spool/ (tradspool articles, tradindexed
+    overview), tmp/, log/. cafile, when given, becomes tlscafile (sent to complete the chain). Every program gets INNCONF=etc/inn.conf, so nothing under
+    /etc/news or /var/lib/news is read or written (except the programs in /usr/lib/news).
+
+    Listeners (each on `address`, default 127.0.0.2, high ports; all run as user news):
+      nntp:  `nnrpd -D -f -b ADDR -p PORT`: a reader server offering STARTTLS;
+      nntps: `nnrpd -D -f -S -b ADDR -p PORT`: NNTPS, TLS from the first byte;
+      innd:  `innd -d -N -P PORT -4 ADDR`: the transit server. With innd_transit (default),
+             127.0.0.1 is listed in incoming.conf, so clients from there get transit mode
+             (200, CAPABILITIES with MODE-READER and no STARTTLS) until they send MODE READER,
+             which hands them to nnrpd (201, STARTTLS). Without it innd hands every client
+             to nnrpd at once.
+    readers.conf grants 127.0.0.1 read access without authentication.
+
+    INN logs only through syslog(3); where /dev/log does not exist its messages are lost,
+    so startup failures are diagnosed with strace (see the error message).
+
+    Stop: SIGTERM to each daemon's PID (nnrpd -D and innd run in the foreground here),
+    bounded wait, SIGKILL; per-connection nnrpd children are in the daemon's process group
+    and are killed by PID if they outlive it.
+    """
+
+    def __init__(self, workdir: Path | str, leaf: Leaf, *, listeners: Iterable[str] = ("nntp", "nntps"),
+                 hostname: str = "news.test", address: str = SERVER_LOOPBACK, groups: Sequence[str] = ("otls.test",),
+                 innd_transit: bool = True, cafile: Optional[Path | str] = None, ready_timeout: float = 30.0,
+                 stop_timeout: float = 15.0):
+        if os.geteuid() != 0:
+            raise HarnessError("a private INN tree needs root (files are chowned to news and the daemons "
+                               "started as news); run the interop tests as root")
+        for prog in ("nnrpd", "innd", "makedbz", "tdx-util", "innconfval"):
+            if not (INN_BIN_DIR / prog).exists():
+                raise HarnessError(f"{INN_BIN_DIR / prog} not found: install Debian package inn2")
+        self.listeners = list(listeners)
+        for l in self.listeners:
+            if l not in INN_LISTENERS:
+                raise ValueError(f"unknown INN listener {l!r}; choose from {INN_LISTENERS}")
+        if not self.listeners or len(set(self.listeners)) != len(self.listeners):
+            raise ValueError("INN needs at least one listener, each once")
+        self.workdir = Path(workdir).resolve()
+        for forbidden in DEFAULT_INN_PATHS:
+            if self.workdir == forbidden or forbidden in self.workdir.parents:
+                raise HarnessError(f"refusing to use {self.workdir}: inside the system's {forbidden}")
+        self.leaf = leaf
+        self.hostname = hostname
+        self.address = address
+        self.groups = [_safe_token(g) for g in groups]
+        self.innd_transit = innd_transit
+        self.cafile = Path(cafile) if cafile else None
+        self.ready_timeout = ready_timeout
+        self.stop_timeout = stop_timeout
+        self.token = secrets.token_hex(6)
+        # the greeting names pathhost: the token proves that a port is ours
+        self.pathhost = f"otls-{self.token}.{hostname}"
+        self.etc = self.workdir / "etc"
+        self.db = self.workdir / "db"
+        self.rundir = self.workdir / "run"
+        self.spool = self.workdir / "spool"
+        self.logdir = self.workdir / "log"
+        self.inn_conf = self.etc / "inn.conf"
+        _check_short_socket_dir(self.rundir, "nntpin")
+        self.ports: dict[str, int] = {}
+        self.daemons: dict[str, Daemon] = {}
+        self.survivors: list[tuple[int, str]] = []
+        self._written = False
+
+    # -- public API
+
+    def port(self, listener: str) -> int:
+        return self.ports[listener]
+
+    def url(self, listener: str, host: Optional[str] = None) -> str:
+        scheme = "nntps" if listener == "nntps" else "nntp"
+        return f"{scheme}://{host or self.address}:{self.ports[listener]}"
+
+    def pid(self, listener: str) -> Optional[int]:
+        d = self.daemons.get(listener)
+        return d.pid if d else None
+
+    def start(self, attempts: int = 3) -> "INN":
+        if not self._written:
+            self._write_tree()
+            self._written = True
+        try:
+            for listener in self.listeners:
+                self._start_listener(listener, attempts)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> list[tuple[int, str]]:
+        """Stop every daemon by PID (innd first: it hands connections to nnrpd children)."""
+        for name in sorted(self.daemons, key=lambda n: n != "innd"):
+            self.survivors += self.daemons[name].stop()
+        leftovers = self.instance_processes()
+        for pid, _ in leftovers:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.survivors += leftovers
+        return self.survivors
+
+    def instance_processes(self) -> list[tuple[int, str]]:
+        """Live processes whose environment names this tree's inn.conf."""
+        conf = str(self.inn_conf)
+        out = []
+        for pid in _all_pids():
+            if pid == os.getpid():
+                continue
+            st = _proc_stat(pid)
+            if st is None or st[0] == "Z":
+                continue
+            if _proc_environ(pid).get("INNCONF") == conf:
+                out.append((pid, _proc_cmdline(pid)))
+        return out
+
+    def __enter__(self) -> "INN":
+        return self.start()
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.stop()
+        if exc_type is not None:
+            sys.stderr.write(self.tail_text() + "\n")
+
+    def tail_text(self, lines: int = 40, since: Optional[dict] = None) -> str:
+        return "".join(d.tail_text(lines, since) for d in self.daemons.values())
+
+    def log_sizes(self) -> dict:
+        sizes = {}
+        for d in self.daemons.values():
+            sizes.update(d.log_sizes())
+        return sizes
+
+    # -- daemons
+
+    def _env(self) -> dict:
+        return {"PATH": f"{INN_BIN_DIR}:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C", "TZ": "UTC",
+                "HOME": str(self.workdir), "INNCONF": str(self.inn_conf)}
+
+    def _argv(self, listener: str, port: int) -> list:
+        if listener == "innd":
+            # -d: foreground, -N: no Perl/Python filters (none are configured anyway)
+            return [INN_BIN_DIR / "innd", "-d", "-N", "-P", port, "-4", self.address]
+        argv = [INN_BIN_DIR / "nnrpd", "-D", "-f", "-b", self.address, "-p", port]
+        if listener == "nntps":
+            argv.append("-S")
+        return argv
+
+    def _start_listener(self, listener: str, attempts: int) -> None:
+        last = None
+        for _ in range(attempts):
+            port = free_port(self.address)
+            if listener == "innd":
+                for stale in ("innd.pid", "control", "nntpin"):
+                    (self.rundir / stale).unlink(missing_ok=True)
+            cls = _Innd if listener == "innd" else Daemon
+            d = cls(self._argv(listener, port), name=f"inn-{listener}", logdir=self.logdir, env=self._env(),
+                       cwd=str(self.workdir), user="news", ready_timeout=self.ready_timeout,
+                       stop_timeout=self.stop_timeout,
+                       ready_check=lambda listener=listener, port=port: self._ready(listener, port))
+            if isinstance(d, _Innd):
+                d.wake = (self.address, port)
+            d.early_exit_hint = (
+                "\n(INN logs only to syslog, and this machine may have no /dev/log; to see why it exited run: "
+                f"strace -f -s 200 -e trace=openat,bind,connect setpriv --reuid news --regid news --init-groups "
+                f"env INNCONF={self.inn_conf} " + " ".join(map(str, self._argv(listener, port))) + ")")
+            try:
+                d.start()
+            except HarnessError as e:
+                last = e
+                self.survivors += d.survivors
+                if isinstance(e, ForeignPort) or port_is_taken(self.address, port):
+                    continue
+                raise
+            self.daemons[listener] = d
+            self.ports[listener] = port
+            return
+        raise HarnessError(f"INN {listener} did not start after {attempts} attempts: {last}")
+
+    def _ready(self, listener: str, port: int) -> bool:
+        greeting = service_greeting(self.address, port, "nntp", implicit_tls=(listener == "nntps"), timeout=5.0)
+        if self.pathhost not in greeting:
+            raise ForeignPort(f"port {port} answered with someone else's greeting: {greeting!r}")
+        return True
+
+    # -- the tree
+
+    def _write_tree(self) -> None:
+        news = pwd.getpwnam("news")
+        for parent in self.workdir.parents:
+            if parent.stat().st_mode & 0o001 == 0:
+                raise HarnessError(f"{parent} is not searchable by user news (mode "
+                                   f"{parent.stat().st_mode & 0o7777:o}); use harness.make_workdir()")
+        dirs = [self.workdir, self.etc, self.etc / "filter", self.db, self.rundir, self.logdir, self.workdir / "tmp",
+                self.workdir / "http", self.spool, self.spool / "articles", self.spool / "overview",
+                self.spool / "incoming", self.spool / "incoming" / "bad", self.spool / "outgoing",
+                self.spool / "archive"]
+        for d in dirs:
+            d.mkdir(parents=True, exist_ok=True)
+            os.chmod(d, 0o755)
+        shutil.copyfile(self.leaf.cert, self.etc / "cert.pem")
+        shutil.copyfile(self.leaf.key, self.etc / "key.pem")
+        os.chmod(self.etc / "key.pem", 0o600)  # nnrpd refuses a key others can read
+        if self.cafile:
+            shutil.copyfile(self.cafile, self.etc / "ca.pem")
+        files = {
+            self.inn_conf: self._inn_conf(),
+            self.etc / "readers.conf": ('auth "otls-interop" {\n    hosts: "127.0.0.1"\n    default: "<reader>"\n}\n'
+                                        'access "otls-interop" {\n    users: "<reader>"\n    newsgroups: "*"\n'
+                                        '    access: "R"\n}\n'),
+            self.etc / "storage.conf": "method tradspool {\n    newsgroups: *\n    class: 0\n}\n",
+            self.etc / "newsfeeds": "ME:*::\n",
+            self.etc / "incoming.conf": ('peer otls-interop {\n    hostname: "127.0.0.1"\n}\n'
+                                         if self.innd_transit else "# no peers: every client is a reader\n"),
+            self.db / "active": "".join(f"{g} 0000000000 0000000001 {f}\n" for g, f in
+                                        [("control", "n"), ("control.cancel", "n"), ("junk", "n")] +
+                                        [(g, "y") for g in self.groups]),
+            self.db / "active.times": "",
+            self.db / "newsgroups": "".join(f"{g}\totls interop test group\n" for g in self.groups),
+            self.db / "history": "",
+        }
+        for path, text in files.items():
+            path.write_text(text)
+        for root, ds, fs in os.walk(self.workdir):
+            for n in ds + fs:
+                os.lchown(os.path.join(root, n), news.pw_uid, news.pw_gid)
+        os.chown(self.workdir, news.pw_uid, news.pw_gid)
+        self._as_news([INN_BIN_DIR / "innconfval", "-C"], "inn.conf check")
+        self._as_news([INN_BIN_DIR / "makedbz", "-i", "-o", "-f", self.db / "history"], "history index")
+        for g, flag in [("control", "n"), ("control.cancel", "n"), ("junk", "n")] + [(g, "y") for g in self.groups]:
+            self._as_news([INN_BIN_DIR / "tdx-util", "-c", "-n", g, "-f", flag], f"overview for {g}")
+
+    def _as_news(self, argv: Sequence, what: str) -> None:
+        news = pwd.getpwnam("news")
+        cp = subprocess.run([str(a) for a in argv], capture_output=True, text=True, timeout=60, env=self._env(),
+                            cwd=str(self.workdir), user=news.pw_uid, group=news.pw_gid, extra_groups=[],
+                            check=False)
+        if cp.returncode != 0 or cp.stderr.strip():
+            raise HarnessError(f"INN set-up step failed ({what})" + describe(cp))
+
+    def _inn_conf(self) -> str:
+        w = self.workdir
+        conf = {
+            "domain": "test",  # Debian's inn2 insists on a domain where the host name has none
+            "pathhost": self.pathhost,
+            "server": self.address,
+            "organization": '"otls interop test"',
+            "mta": '"/bin/false %s"',  # never mail anybody
+            "ovmethod": "tradindexed",
+            "hismethod": "hisv6",
+            "enableoverview": "true",
+            "port": "119",  # nnrpd and innd get their ports on the command line
+            "bindaddress": self.address,
+            "pathnews": "/usr/lib/news",
+            "pathbin": str(INN_BIN_DIR),
+            "pathcontrol": str(INN_BIN_DIR / "control"),
+            "pathfilter": str(self.etc / "filter"),
+            "pathetc": str(self.etc),
+            "pathdb": str(self.db),
+            "pathrun": str(self.rundir),
+            "pathlog": str(self.logdir),
+            "pathtmp": str(w / "tmp"),
+            "pathhttp": str(w / "http"),
+            "pathspool": str(self.spool),
+            "patharticles": str(self.spool / "articles"),
+            "pathoverview": str(self.spool / "overview"),
+            "pathincoming": str(self.spool / "incoming"),
+            "pathoutgoing": str(self.spool / "outgoing"),
+            "patharchive": str(self.spool / "archive"),
+            "tlscertfile": str(self.etc / "cert.pem"),
+            "tlskeyfile": str(self.etc / "key.pem"),
+            "tlscapath": str(self.etc),
+            "nnrpdloadlimit": "0",  # never "400 load too high" on a busy CI machine
+            "doinnwatch": "false",
+            "status": "0",
+            "timer": "0",
+        }
+        if self.cafile:
+            conf["tlscafile"] = str(self.etc / "ca.pem")  # sent along to complete the chain
+        lines = ["# private INN tree written by tests/interop/harness.py; not the system's"]
+        lines += [f"{k}: {v}" for k, v in conf.items()]
+        return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------
+# the STRIPTLS attacker
+
+
+class OtlsTestMeddler(Daemon):
+    """otls_test_meddler ($OTLS_TEST_MEDDLER): a relay on 127.0.0.1 (port chosen by the kernel,
+    read from its stdout line `listening 127.0.0.1:PORT`) to `upstream`, removing the
+    protocol's STARTTLS offer from the server's bytes."""
+
+    def __init__(self, workdir: Path | str, upstream: tuple[str, int], protocol: str, *,
+                 name: Optional[str] = None, ready_timeout: float = 20.0):
+        argv = [require_env("OTLS_TEST_MEDDLER"), "--listen", f"{LOOPBACK}:0",
+                "--upstream", f"{upstream[0]}:{upstream[1]}", "--protocol", protocol]
+        super().__init__(argv, name=name or f"otls_test_meddler-{protocol}", logdir=workdir,
+                         ready_regex=r"^listening 127\.0\.0\.1:(\d+)$", ready_timeout=ready_timeout)
+        self.upstream = upstream
+        self.protocol = protocol
+        self.port = 0
+
+    def start(self) -> "OtlsTestMeddler":
+        super().start()
+        self.port = int(self.match.group(1))
+        try:
+            wait_for_port(LOOPBACK, self.port, timeout=self.ready_timeout, alive=self.alive)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def url(self, scheme: Optional[str] = None) -> str:
+        return f"{scheme or self.protocol}://{LOOPBACK}:{self.port}"
+
+
+# ---------------------------------------------------------------------------
 # otls's own server role and CLI
 
 
 class OtlsTestServer(Daemon):
     """otls_test_server ($OTLS_TEST_SERVER) on 127.0.0.1, port chosen by the kernel and
-    read from its one stdout line `listening 127.0.0.1:PORT`."""
+    read from its one stdout line `listening 127.0.0.1:PORT`.
+
+    protocol: a registry scheme (smtp, lmtp, imap, pop3, nntp, sieve, ...); None keeps the
+    server's default (smtp). implicit_tls selects the scheme's "s" twin (imap -> imaps)."""
 
     def __init__(self, workdir: Path | str, leaf: Leaf, *, hostname: Optional[str] = None,
                  starttls_required: bool = False, implicit_tls: bool = False, name: str = "otls_test_server",
-                 ready_timeout: float = 20.0):
+                 ready_timeout: float = 20.0, protocol: Optional[str] = None):
         argv = [require_env("OTLS_TEST_SERVER"), "--listen", f"{LOOPBACK}:0", "--cert", leaf.cert, "--key", leaf.key]
         if hostname:
             argv += ["--hostname", hostname]
+        if protocol:
+            argv += ["--protocol", protocol]
         if starttls_required:
             argv.append("--starttls-required")
         if implicit_tls:
@@ -1003,6 +1949,7 @@ class OtlsTestServer(Daemon):
         super().__init__(argv, name=name, logdir=workdir, ready_regex=r"^listening 127\.0\.0\.1:(\d+)$",
                          ready_timeout=ready_timeout)
         self.implicit_tls = implicit_tls
+        self.protocol = protocol or "smtp"
         self.port = 0
 
     def start(self) -> "OtlsTestServer":
