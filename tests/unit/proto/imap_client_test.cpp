@@ -2,8 +2,11 @@
 // response injection, and a fail-count sweep that injects an error at every step.
 #include "otls/proto/imap/client.hpp"
 
+#include <memory>
+
 #include <gtest/gtest.h>
 
+#include "dialect_harness.hpp"
 #include "otls/core/error.hpp"
 #include "transcript.hpp"
 
@@ -371,53 +374,19 @@ TEST(ImapClient, FailCountSweep) {
       "a002 OK begin\r\n", "* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n", "a003 OK\r\n"};
   // Tagged faults use the tag of the command in flight at that step.
   const std::vector<std::string> tags{"a001", "a001", "a001", "a002", "a003", "a003"};
-  for (std::size_t k = 0; k < script.size(); ++k) {
-    const std::vector<std::string> faults{"",
-                                          "garbage\r\n",
-                                          "* BYE going away\r\n",
-                                          tags[k] + " NO no\r\n",
-                                          tags[k] + " BAD bad\r\n",
-                                          "zz9 OK wrong tag\r\n",
-                                          "+ continue\r\n",
-                                          "* OK unterminated",
-                                          "* X {100}\r\nshort",
-                                          "* X {9999999}\r\n"};
-    for (const auto& fault : faults) {
-      SCOPED_TRACE("fault at response " + std::to_string(k) + ": '" + fault + "'");
-      client c(opts());
-      bool finished = false;
-      for (std::size_t step = 0, reply = 0; step < 64 && !finished; ++step) {
-        const action a = c.next();
-        switch (a.what) {
-          case action::kind::write:
-            break;
-          case action::kind::start_tls:
-            EXPECT_EQ(c.take_leftover(), "");
-            c.on_tls_established();
-            break;
-          case action::kind::need_more:
-            if (reply < k) {
-              c.feed(script[reply++]);
-            } else if (reply == k) {
-              c.feed(fault);
-              c.on_eof();  // after the fault the server hangs up
-              ++reply;
-            } else {
-              c.on_eof();
-            }
-            break;
-          case action::kind::done:
-            ADD_FAILURE() << "completed despite the fault";
-            finished = true;
-            break;
-          case action::kind::fail:
-            finished = true;
-            break;
-        }
-      }
-      EXPECT_TRUE(finished) << "no end within 64 steps";
-    }
-  }
+  const auto faults_at = [&](std::size_t k) {
+    return std::vector<std::string>{"",
+                                    "garbage\r\n",
+                                    "* BYE going away\r\n",
+                                    tags[k] + " NO no\r\n",
+                                    tags[k] + " BAD bad\r\n",
+                                    "zz9 OK wrong tag\r\n",
+                                    "+ continue\r\n",
+                                    "* OK unterminated",
+                                    "* X {100}\r\nshort",
+                                    "* X {9999999}\r\n"};
+  };
+  testing::fail_count_sweep([] { return std::make_unique<client>(opts()); }, script, faults_at);
 }
 
 }  // namespace

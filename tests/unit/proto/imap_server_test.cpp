@@ -1,8 +1,11 @@
-// IMAP server role as transcripts (RFC 9051 §6.1, §6.2, §7.1, §7.5; RFC 2595; RFC 7888).
+// IMAP server role as transcripts (RFC 9051 §6.1, §6.2, §7.1, §7.5; RFC 2595; RFC 7888), and the
+// client role run against it in memory.
 #include "otls/proto/imap/server.hpp"
 
 #include <gtest/gtest.h>
 
+#include "dialect_harness.hpp"
+#include "otls/proto/imap/client.hpp"
 #include "transcript.hpp"
 
 namespace otls::proto::imap {
@@ -238,6 +241,11 @@ TEST(ImapServer, ImplicitTlsNeverOffersStarttls) {
       .expect_write("a BAD TLS is already active\r\n")
       .feed("b LOGIN u p\r\n")
       .expect_write("b NO [AUTHENTICATIONFAILED] Authentication failed: no mailboxes here\r\n");
+}
+
+// Our client against our server when the server offers no upgrade.
+TEST(ImapRoundTrip, NoTlsServerFailsAtVerifyAndWarnsAtMay) {
+  testing::expect_no_offer_handled<client, server>(opts());
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "dialect_harness.hpp"
 #include "otls/proto/imap/client.hpp"
 #include "otls/proto/imap/server.hpp"
 #include "transcript.hpp"
@@ -89,65 +90,7 @@ TEST(ImapPreauthInjector, ForgedPreauthIsPreauthPlaintext) {
       .expect_fail(errc::preauth_plaintext);
 }
 
-// Runs our client against our server in memory, optionally through a meddler on the
-// server-to-client path; TLS is simulated by calling on_tls_established() on both sides.
-struct outcome {
-  action::kind client_end = action::kind::need_more;
-  error_code error;
-  bool upgraded = false;
-};
-
-outcome pump(client& c, server& s, proto::offer_stripper* meddler) {
-  outcome o;
-  bool client_wants_tls = false, server_wants_tls = false, server_done = false;
-  for (int step = 0; step < 200; ++step) {
-    bool progress = false;
-    while (!server_done && !server_wants_tls) {
-      const action a = s.next();
-      if (a.what == action::kind::write) {
-        c.feed(meddler ? meddler->from_server(a.bytes) : a.bytes);
-        progress = true;
-      } else if (a.what == action::kind::start_tls) {
-        EXPECT_EQ(s.take_leftover(), "");
-        server_wants_tls = true;
-      } else {
-        if (a.what != action::kind::need_more) {
-          server_done = true;
-          c.on_eof();
-        }
-        break;
-      }
-    }
-    while (!client_wants_tls) {
-      const action a = c.next();
-      if (a.what == action::kind::write) {
-        s.feed(a.bytes);
-        progress = true;
-      } else if (a.what == action::kind::start_tls) {
-        EXPECT_EQ(c.take_leftover(), "");
-        client_wants_tls = true;
-      } else {
-        if (a.what == action::kind::done || a.what == action::kind::fail) {
-          o.client_end = a.what;
-          o.error = a.error;
-          return o;
-        }
-        break;
-      }
-    }
-    if (client_wants_tls && server_wants_tls) {
-      c.on_tls_established();
-      s.on_tls_established();
-      client_wants_tls = server_wants_tls = false;
-      o.upgraded = true;
-      meddler = nullptr;  // the meddler cannot see inside TLS
-      progress = true;
-    }
-    if (!progress && !server_done) s.on_eof();
-  }
-  ADD_FAILURE() << "no end";
-  return o;
-}
+using testing::run_pair;
 
 TEST(ImapRoles, ClientAgainstOwnServerUpgrades) {
   server_options so;
@@ -155,8 +98,8 @@ TEST(ImapRoles, ClientAgainstOwnServerUpgrades) {
   so.starttls_required = true;
   server s(so);
   client c(client_options{});
-  const auto o = pump(c, s, nullptr);
-  EXPECT_EQ(o.client_end, action::kind::done) << o.error.message();
+  const auto o = run_pair(c, s);
+  EXPECT_EQ(o.client_end, action::kind::done) << o.client_error.message();
   EXPECT_TRUE(o.upgraded);
   EXPECT_EQ(c.facts().capabilities_before_tls,
             (std::vector<std::string>{"IMAP4rev1", "LITERAL-", "STARTTLS", "LOGINDISABLED"}));
@@ -169,17 +112,17 @@ TEST(ImapRoles, MeddlersAgainstOwnServer) {
     server s(server_options{});
     client c(client_options{});
     offer_stripper m;
-    const auto o = pump(c, s, &m);
+    const auto o = run_pair(c, s, &m);
     EXPECT_EQ(o.client_end, action::kind::fail);
-    EXPECT_EQ(o.error, errc::starttls_not_supported);
+    EXPECT_EQ(o.client_error, errc::starttls_not_supported);
     EXPECT_EQ(m.offers_removed(), 1u);
   }
   {
     server s(server_options{});
     client c(client_options{});
     preauth_injector m;
-    const auto o = pump(c, s, &m);
-    EXPECT_EQ(o.error, errc::preauth_plaintext);
+    const auto o = run_pair(c, s, &m);
+    EXPECT_EQ(o.client_error, errc::preauth_plaintext);
     EXPECT_EQ(m.offers_removed(), 1u);
   }
   {
@@ -188,7 +131,7 @@ TEST(ImapRoles, MeddlersAgainstOwnServer) {
     may.require_tls = false;
     client c(may);
     preauth_injector m;
-    const auto o = pump(c, s, &m);
+    const auto o = run_pair(c, s, &m);
     EXPECT_EQ(o.client_end, action::kind::done);
     EXPECT_TRUE(c.facts().ended_in_plaintext);
     EXPECT_EQ(c.facts().warnings.size(), 1u);

@@ -2,8 +2,11 @@
 // (nnrpd and innd), plus a fail-count sweep that injects an error at every step.
 #include "otls/proto/nntp/client.hpp"
 
+#include <memory>
+
 #include <gtest/gtest.h>
 
+#include "dialect_harness.hpp"
 #include "otls/core/error.hpp"
 #include "transcript.hpp"
 
@@ -566,43 +569,7 @@ TEST(NntpClient, FailCountSweep) {
                                         "502 no\r\n",
                                         "101 unterminated\r\nVERSION 2\r\n",
                                         std::string(5000, 'x')};
-  for (std::size_t k = 0; k < script.size(); ++k) {
-    for (const auto& fault : faults) {
-      SCOPED_TRACE("fault at response " + std::to_string(k) + ": '" + fault.substr(0, 40) + "'");
-      client c(opts());
-      bool finished = false;
-      for (std::size_t step = 0, reply = 0; step < 64 && !finished; ++step) {
-        const action a = c.next();
-        switch (a.what) {
-          case action::kind::write:
-            break;
-          case action::kind::start_tls:
-            EXPECT_EQ(c.take_leftover(), "");
-            c.on_tls_established();
-            break;
-          case action::kind::need_more:
-            if (reply < k) {
-              c.feed(script[reply++]);
-            } else if (reply == k) {
-              c.feed(fault);
-              c.on_eof();  // after the fault the server hangs up
-              ++reply;
-            } else {
-              c.on_eof();
-            }
-            break;
-          case action::kind::done:
-            ADD_FAILURE() << "completed despite the fault";
-            finished = true;
-            break;
-          case action::kind::fail:
-            finished = true;
-            break;
-        }
-      }
-      EXPECT_TRUE(finished) << "no end within 64 steps";
-    }
-  }
+  testing::fail_count_sweep([] { return std::make_unique<client>(opts()); }, script, faults);
 }
 
 }  // namespace

@@ -1,10 +1,13 @@
-// NNTP server role as transcripts (RFC 3977, RFC 4642 §2.2, RFC 4643 §2.1-2.2).
+// NNTP server role as transcripts (RFC 3977, RFC 4642 §2.2, RFC 4643 §2.1-2.2), and the client
+// role run against it in memory.
 #include "otls/proto/nntp/server.hpp"
 
 #include <gtest/gtest.h>
 
 #include <regex>
 
+#include "dialect_harness.hpp"
+#include "otls/proto/nntp/client.hpp"
 #include "transcript.hpp"
 
 namespace otls::proto::nntp {
@@ -239,6 +242,11 @@ TEST(NntpServer, ImplicitTlsNeverOffersStarttls) {
       .expect_write("502 Command unavailable\r\n")
       .feed("AUTHINFO USER a\r\n")
       .expect_write("481 Authentication failed\r\n");
+}
+
+// Our client against our server when the server offers no upgrade.
+TEST(NntpRoundTrip, NoTlsServerFailsAtVerifyAndWarnsAtMay) {
+  testing::expect_no_offer_handled<client, server>(opts());
 }
 
 }  // namespace

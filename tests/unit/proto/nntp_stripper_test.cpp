@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include "dialect_harness.hpp"
 #include "otls/proto/nntp/client.hpp"
+#include "otls/proto/nntp/server.hpp"
 #include "transcript.hpp"
 
 namespace otls::proto::nntp {
@@ -63,6 +65,12 @@ TEST(NntpStripper, ClientThenReportsNotSupported) {
       .feed(s.from_server("205 bye\r\n"))
       .expect_fail(errc::starttls_not_supported);
   EXPECT_EQ(s.offers_removed(), 1u);
+}
+
+// Our client against our own server, then the same pair with the stripper in between.
+TEST(NntpRoles, StripperAgainstOwnServerIsCaught) {
+  offer_stripper m;
+  testing::expect_stripper_is_caught<client, server>(m);
 }
 
 }  // namespace

@@ -3,9 +3,11 @@
 #include "otls/proto/pop3/client.hpp"
 
 #include <algorithm>
+#include <memory>
 
 #include <gtest/gtest.h>
 
+#include "dialect_harness.hpp"
 #include "otls/core/error.hpp"
 #include "transcript.hpp"
 
@@ -350,7 +352,7 @@ TEST(Pop3Client, ImplicitTlsWithoutCapaIsFine) {
 }
 
 // Fail-count sweep: replace the server's k-th response with a fault and require that the client
-// ends in `fail` (never `done`, never waiting forever) for every k.
+// ends in `fail` (never `done`, never waiting forever) for every k, at both levels.
 TEST(Pop3Client, FailCountSweep) {
   const std::vector<std::string> script{std::string(dovecot_greeting), std::string(dovecot_capa),
                                         std::string(dovecot_stls),
@@ -358,50 +360,18 @@ TEST(Pop3Client, FailCountSweep) {
   const std::vector<std::string> faults{"",         "garbage\r\n",           "-ERR no\r\n",
                                         "+OK part", "+OK\r\nUNFINISHED\r\n", "\x80\xff\r\n"};
   for (bool require_tls : {true, false}) {
-    for (std::size_t k = 0; k < script.size(); ++k) {
-      for (const auto& fault : faults) {
-        // At level may a refused or missing STLS legitimately ends in plaintext.
-        if (!require_tls && k == 2 && fault == "-ERR no\r\n") continue;
-        SCOPED_TRACE("fault at response " + std::to_string(k) + ": '" + fault + "'" +
-                     (require_tls ? " (require_tls)" : " (may)"));
-        client c(opts(require_tls));
-        bool finished = false;
-        for (std::size_t step = 0, reply = 0; step < 64 && !finished; ++step) {
-          const action a = c.next();
-          switch (a.what) {
-            case action::kind::write:
-              break;
-            case action::kind::start_tls:
-              // Bytes after the go-ahead make the driver refuse the handshake (rule 1).
-              if (!c.take_leftover().empty()) {
-                finished = true;
-                break;
-              }
-              c.on_tls_established();
-              break;
-            case action::kind::need_more:
-              if (reply < k) {
-                c.feed(script[reply++]);
-              } else if (reply == k) {
-                c.feed(fault);
-                c.on_eof();  // after the fault the server hangs up
-                ++reply;
-              } else {
-                c.on_eof();
-              }
-              break;
-            case action::kind::done:
-              ADD_FAILURE() << "completed despite the fault";
-              finished = true;
-              break;
-            case action::kind::fail:
-              finished = true;
-              break;
-          }
-        }
-        EXPECT_TRUE(finished) << "no end within 64 steps";
-      }
+    testing::sweep_options o;
+    o.label = require_tls ? "(require_tls)" : "(may)";
+    // Bytes after the go-ahead make the driver refuse the handshake (rule 1).
+    o.leftover_ends_session = true;
+    // At level may a refused or missing STLS legitimately ends in plaintext; it must still end.
+    if (!require_tls) {
+      o.may_complete = [](std::size_t k, const std::string& fault) {
+        return k == 2 && fault == "-ERR no\r\n";
+      };
     }
+    testing::fail_count_sweep([&] { return std::make_unique<client>(opts(require_tls)); }, script,
+                              faults, o);
   }
 }
 

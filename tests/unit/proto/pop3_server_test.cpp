@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "dialect_harness.hpp"
 #include "otls/proto/pop3/client.hpp"
 #include "transcript.hpp"
 
@@ -189,62 +190,13 @@ TEST(Pop3Server, ImplicitTlsNeverOffersStls) {
       .expect_write("-ERR Command not permitted when TLS active\r\n");
 }
 
-// The client role against the server role, bytes pumped in memory; start_tls is simulated.
-struct pump_result {
-  action::kind client_end;
-  action::kind server_end;
-};
-
-pump_result pump(dialect& c, dialect& s) {
-  bool client_waiting = false, server_waiting = false, client_tls = false, server_tls = false;
-  std::optional<action::kind> c_end, s_end;
-  for (int step = 0; step < 200 && !(c_end && s_end); ++step) {
-    if (!c_end && !client_waiting) {
-      action a = c.next();
-      if (a.what == action::kind::write) s.feed(a.bytes), server_waiting = false;
-      if (a.what == action::kind::need_more) client_waiting = true;
-      if (a.what == action::kind::start_tls) {
-        EXPECT_EQ(c.take_leftover(), "");
-        client_tls = true;
-        client_waiting = true;  // the handshake needs the server too
-      }
-      if (a.what == action::kind::done || a.what == action::kind::fail) {
-        c_end = a.what;
-        s.on_eof();
-        server_waiting = false;
-      }
-    }
-    if (!s_end && !server_waiting) {
-      action a = s.next();
-      if (a.what == action::kind::write) c.feed(a.bytes), client_waiting = false;
-      if (a.what == action::kind::need_more) server_waiting = true;
-      if (a.what == action::kind::start_tls) {
-        EXPECT_EQ(s.take_leftover(), "");
-        server_tls = true;
-        server_waiting = true;
-      }
-      if (a.what == action::kind::done || a.what == action::kind::fail) {
-        s_end = a.what;
-        c.on_eof();
-        client_waiting = false;
-      }
-    }
-    if (client_tls && server_tls) {  // both at the upgrade point: "handshake"
-      c.on_tls_established();
-      s.on_tls_established();
-      client_tls = server_tls = false;
-      client_waiting = server_waiting = false;
-    }
-  }
-  EXPECT_TRUE(c_end && s_end) << "no end within 200 steps";
-  return {c_end.value_or(action::kind::need_more), s_end.value_or(action::kind::need_more)};
-}
+using testing::run_pair;
 
 TEST(Pop3RoundTrip, ClientUpgradesAgainstOurServer) {
   for (bool required : {false, true}) {
     client c(client_options{});
     server s(opts(required));
-    const auto r = pump(c, s);
+    const auto r = run_pair(c, s);
     EXPECT_EQ(r.client_end, action::kind::done);
     EXPECT_EQ(r.server_end, action::kind::done);
     EXPECT_TRUE(c.facts().starttls_accepted);
@@ -256,17 +208,7 @@ TEST(Pop3RoundTrip, ClientUpgradesAgainstOurServer) {
 }
 
 TEST(Pop3RoundTrip, NoTlsServerFailsAtVerifyAndWarnsAtMay) {
-  server_options o = opts();
-  o.tls_available = false;
-  client strict(client_options{});
-  server s1(o);
-  EXPECT_EQ(pump(strict, s1).client_end, action::kind::fail);
-  client_options may;
-  may.require_tls = false;
-  client lax(may);
-  server s2(o);
-  EXPECT_EQ(pump(lax, s2).client_end, action::kind::done);
-  EXPECT_TRUE(lax.facts().ended_in_plaintext);
+  testing::expect_no_offer_handled<client, server>(opts());
 }
 
 }  // namespace

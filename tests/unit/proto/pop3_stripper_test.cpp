@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include "dialect_harness.hpp"
 #include "otls/proto/pop3/client.hpp"
+#include "otls/proto/pop3/server.hpp"
 #include "transcript.hpp"
 
 namespace otls::proto::pop3 {
@@ -54,6 +56,12 @@ TEST(Pop3Stripper, ClientBehindTheStripperReportsNotSupported) {
       .feed(meddler.from_server("+OK Logging out.\r\n"))
       .expect_fail(errc::starttls_not_supported);
   EXPECT_EQ(c.facts().capabilities_before_tls, (std::vector<std::string>{"CAPA", "SASL"}));
+}
+
+// Our client against our own server, then the same pair with the stripper in between.
+TEST(Pop3Roles, StripperAgainstOwnServerIsCaught) {
+  offer_stripper m;
+  testing::expect_stripper_is_caught<client, server>(m);
 }
 
 }  // namespace

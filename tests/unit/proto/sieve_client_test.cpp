@@ -2,8 +2,11 @@
 // responses, plus a fail-count sweep that injects an error at every step.
 #include "otls/proto/sieve/client.hpp"
 
+#include <memory>
+
 #include <gtest/gtest.h>
 
+#include "dialect_harness.hpp"
 #include "otls/core/error.hpp"
 #include "transcript.hpp"
 
@@ -269,7 +272,7 @@ TEST(SieveClient, ImplicitTlsReadsTheGreetingAsPostTls) {
 }
 
 // Fail-count sweep: replace the server's k-th response with a fault and require that the client
-// ends in `fail` (never `done`, never waiting forever) for every k.
+// ends in `fail` (never `done`, never waiting forever) for every k, at both levels.
 TEST(SieveClient, FailCountSweep) {
   const std::vector<std::string> script{dovecot_greeting, std::string(dovecot_starttls),
                                         dovecot_after_tls};
@@ -282,50 +285,18 @@ TEST(SieveClient, FailCountSweep) {
                                         "\"STARTTLS\"\r\n",
                                         std::string("\x80\x00\r\n", 4)};
   for (bool require_tls : {true, false}) {
-    for (std::size_t k = 0; k < script.size(); ++k) {
-      for (const auto& fault : faults) {
-        // At level may a refused STARTTLS legitimately ends in plaintext.
-        if (!require_tls && k == 1 && (fault[0] == 'N' || fault[0] == 'B')) continue;
-        SCOPED_TRACE("fault at response " + std::to_string(k) + ": '" + fault + "'" +
-                     (require_tls ? " (require_tls)" : " (may)"));
-        client c(opts(require_tls));
-        bool finished = false;
-        for (std::size_t step = 0, reply = 0; step < 64 && !finished; ++step) {
-          const action a = c.next();
-          switch (a.what) {
-            case action::kind::write:
-              break;
-            case action::kind::start_tls:
-              // Bytes after the go-ahead make the driver refuse the handshake (rule 1).
-              if (!c.take_leftover().empty()) {
-                finished = true;
-                break;
-              }
-              c.on_tls_established();
-              break;
-            case action::kind::need_more:
-              if (reply < k) {
-                c.feed(script[reply++]);
-              } else if (reply == k) {
-                c.feed(fault);
-                c.on_eof();  // after the fault the server hangs up
-                ++reply;
-              } else {
-                c.on_eof();
-              }
-              break;
-            case action::kind::done:
-              ADD_FAILURE() << "completed despite the fault";
-              finished = true;
-              break;
-            case action::kind::fail:
-              finished = true;
-              break;
-          }
-        }
-        EXPECT_TRUE(finished) << "no end within 64 steps";
-      }
+    testing::sweep_options o;
+    o.label = require_tls ? "(require_tls)" : "(may)";
+    // Bytes after the go-ahead make the driver refuse the handshake (rule 1).
+    o.leftover_ends_session = true;
+    // At level may a refused STARTTLS legitimately ends in plaintext; it must still end.
+    if (!require_tls) {
+      o.may_complete = [](std::size_t k, const std::string& fault) {
+        return k == 1 && (fault[0] == 'N' || fault[0] == 'B');
+      };
     }
+    testing::fail_count_sweep([&] { return std::make_unique<client>(opts(require_tls)); }, script,
+                              faults, o);
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "dialect_harness.hpp"
 #include "otls/proto/sieve/client.hpp"
 #include "transcript.hpp"
 
@@ -193,54 +194,15 @@ TEST(SieveServer, ImplicitTlsNeverOffersStarttls) {
       .expect_write("NO \"TLS is already active\"\r\n");
 }
 
-// The client role against the server role, bytes pumped in memory; start_tls is simulated.
-std::pair<action::kind, action::kind> pump(dialect& c, dialect& s) {
-  bool c_wait = false, s_wait = false, c_tls = false, s_tls = false;
-  std::optional<action::kind> c_end, s_end;
-  for (int step = 0; step < 200 && !(c_end && s_end); ++step) {
-    if (!c_end && !c_wait) {
-      action a = c.next();
-      if (a.what == action::kind::write) s.feed(a.bytes), s_wait = false;
-      if (a.what == action::kind::need_more) c_wait = true;
-      if (a.what == action::kind::start_tls) {
-        EXPECT_EQ(c.take_leftover(), "");
-        c_tls = c_wait = true;
-      }
-      if (a.what == action::kind::done || a.what == action::kind::fail) {
-        c_end = a.what;
-        s.on_eof();
-        s_wait = false;
-      }
-    }
-    if (!s_end && !s_wait) {
-      action a = s.next();
-      if (a.what == action::kind::write) c.feed(a.bytes), c_wait = false;
-      if (a.what == action::kind::need_more) s_wait = true;
-      if (a.what == action::kind::start_tls) {
-        EXPECT_EQ(s.take_leftover(), "");
-        s_tls = s_wait = true;
-      }
-      if (a.what == action::kind::done || a.what == action::kind::fail) {
-        s_end = a.what;
-        c.on_eof();
-        c_wait = false;
-      }
-    }
-    if (c_tls && s_tls) {  // both at the upgrade point: "handshake"
-      c.on_tls_established();
-      s.on_tls_established();
-      c_tls = s_tls = c_wait = s_wait = false;
-    }
-  }
-  EXPECT_TRUE(c_end && s_end) << "no end within 200 steps";
-  return {c_end.value_or(action::kind::need_more), s_end.value_or(action::kind::need_more)};
-}
+using testing::run_pair;
 
 TEST(SieveRoundTrip, ClientUpgradesAgainstOurServer) {
   for (bool required : {false, true}) {
     client c(client_options{});
     server s(opts(required));
-    EXPECT_EQ(pump(c, s), std::make_pair(action::kind::done, action::kind::done));
+    const auto r = run_pair(c, s);
+    EXPECT_EQ(r.client_end, action::kind::done);
+    EXPECT_EQ(r.server_end, action::kind::done);
     EXPECT_TRUE(c.facts().starttls_accepted);
     EXPECT_EQ(c.facts().banner, std::vector<std::string>{"sieve.test ManageSieve ready"});
     EXPECT_EQ(
@@ -250,17 +212,7 @@ TEST(SieveRoundTrip, ClientUpgradesAgainstOurServer) {
 }
 
 TEST(SieveRoundTrip, NoTlsServerFailsAtVerifyAndWarnsAtMay) {
-  server_options o = opts();
-  o.tls_available = false;
-  client strict(client_options{});
-  server s1(o);
-  EXPECT_EQ(pump(strict, s1).first, action::kind::fail);
-  client_options may;
-  may.require_tls = false;
-  client lax(may);
-  server s2(o);
-  EXPECT_EQ(pump(lax, s2).first, action::kind::done);
-  EXPECT_TRUE(lax.facts().ended_in_plaintext);
+  testing::expect_no_offer_handled<client, server>(opts());
 }
 
 }  // namespace

@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include "dialect_harness.hpp"
 #include "otls/proto/sieve/client.hpp"
+#include "otls/proto/sieve/server.hpp"
 #include "transcript.hpp"
 
 namespace otls::proto::sieve {
@@ -59,6 +61,12 @@ TEST(SieveStripper, ClientBehindTheStripperReportsNotSupported) {
       .expect_fail(errc::starttls_not_supported);
   EXPECT_EQ(c.facts().capabilities_before_tls,
             (std::vector<std::string>{"IMPLEMENTATION x", "SASL"}));
+}
+
+// Our client against our own server, then the same pair with the stripper in between.
+TEST(SieveRoles, StripperAgainstOwnServerIsCaught) {
+  offer_stripper m;
+  testing::expect_stripper_is_caught<client, server>(m);
 }
 
 }  // namespace

@@ -2,8 +2,11 @@
 // that injects an error at every step and requires a clean failure.
 #include "otls/proto/smtp/client.hpp"
 
+#include <memory>
+
 #include <gtest/gtest.h>
 
+#include "dialect_harness.hpp"
 #include "otls/core/error.hpp"
 #include "transcript.hpp"
 
@@ -276,43 +279,8 @@ TEST(SmtpClient, FailCountSweep) {
                                         std::string(ehlo_after_tls)};
   const std::vector<std::string> faults{"", "garbage\r\n", "554 5.0.0 no\r\n", "421 4.0.0 bye\r\n",
                                         "250-unterminated"};
-  for (std::size_t k = 0; k < script.size(); ++k) {
-    for (const auto& fault : faults) {
-      SCOPED_TRACE("fault at reply " + std::to_string(k) + ": '" + fault + "'");
-      client c(opts(), variant::smtp);
-      bool finished = false;
-      for (std::size_t step = 0, reply = 0; step < 64 && !finished; ++step) {
-        const action a = c.next();
-        switch (a.what) {
-          case action::kind::write:
-            break;
-          case action::kind::start_tls:
-            EXPECT_EQ(c.take_leftover(), "");
-            c.on_tls_established();
-            break;
-          case action::kind::need_more:
-            if (reply < k) {
-              c.feed(script[reply++]);
-            } else if (reply == k) {
-              c.feed(fault);
-              c.on_eof();  // after the fault the server hangs up
-              ++reply;
-            } else {
-              c.on_eof();
-            }
-            break;
-          case action::kind::done:
-            ADD_FAILURE() << "completed despite the fault";
-            finished = true;
-            break;
-          case action::kind::fail:
-            finished = true;
-            break;
-        }
-      }
-      EXPECT_TRUE(finished) << "no end within 64 steps";
-    }
-  }
+  testing::fail_count_sweep([] { return std::make_unique<client>(opts(), variant::smtp); }, script,
+                            faults);
 }
 
 }  // namespace

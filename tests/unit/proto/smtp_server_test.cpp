@@ -1,8 +1,11 @@
-// SMTP/LMTP server role as transcripts (RFC 5321, RFC 3207 §4, RFC 2033).
+// SMTP/LMTP server role as transcripts (RFC 5321, RFC 3207 §4, RFC 2033), and the client role run
+// against it in memory.
 #include "otls/proto/smtp/server.hpp"
 
 #include <gtest/gtest.h>
 
+#include "dialect_harness.hpp"
+#include "otls/proto/smtp/client.hpp"
 #include "transcript.hpp"
 
 namespace otls::proto::smtp {
@@ -192,6 +195,11 @@ TEST(SmtpServer, ImplicitTlsNeverOffersStarttls) {
   transcript t(s);
   t.expect_write("220 mx.test ESMTP otls\r\n").feed("EHLO c\r\n").expect_write_containing("250 ");
   EXPECT_EQ(t.last_write().find("STARTTLS"), std::string::npos);
+}
+
+// Our client against our server when the server offers no upgrade.
+TEST(SmtpRoundTrip, NoTlsServerFailsAtVerifyAndWarnsAtMay) {
+  testing::expect_no_offer_handled<client, server>(opts(), variant::smtp);
 }
 
 }  // namespace

@@ -1,7 +1,12 @@
-// The STRIPTLS rewriter used by the demo lab: removes the offer and keeps framing valid.
+// The STRIPTLS rewriter used by the demo lab: removes the offer and keeps framing valid, and
+// between our client and our server it makes the client report starttls_not_supported.
 #include "otls/proto/smtp/offer_stripper.hpp"
 
 #include <gtest/gtest.h>
+
+#include "dialect_harness.hpp"
+#include "otls/proto/smtp/client.hpp"
+#include "otls/proto/smtp/server.hpp"
 
 namespace otls::proto::smtp {
 namespace {
@@ -32,6 +37,14 @@ TEST(SmtpStripper, PassesNonSmtpThrough) {
   offer_stripper s;
   const std::string blob(5000, 'x');
   EXPECT_EQ(s.from_server(blob), blob);
+}
+
+// Our client against our own server, then the same pair with the stripper in between.
+TEST(SmtpRoles, StripperAgainstOwnServerIsCaught) {
+  for (variant v : {variant::smtp, variant::lmtp}) {
+    offer_stripper m;
+    testing::expect_stripper_is_caught<client, server>(m, v);
+  }
 }
 
 }  // namespace
