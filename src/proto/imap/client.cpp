@@ -7,39 +7,25 @@
 namespace otls::proto::imap {
 
 client::client(client_options options)
-    : options_(std::move(options)),
+    : client_base(std::move(options)),
       // Bare LF is accepted in responses, as in the SMTP client: refusing it gains nothing.
-      frames_(response_limits, core::line_ending::accept_bare_lf),
-      tls_active_(options_.implicit_tls) {}
-
-action client::fail(error_code ec, const response* culprit) {
-  if (culprit) diag_.set_peer(culprit->as_peer_text());
-  state_ = state::finished;
-  pending_error_ = ec;
-  return action::fail(ec);
-}
-
-// Polite refusal: LOGOUT lets the server log a clean end, then the failure is reported.
-action client::logout_and_fail(error_code ec, const response* culprit) {
-  if (culprit) diag_.set_peer(culprit->as_peer_text());
-  pending_error_ = ec;
-  return send("LOGOUT", state::logout_then_fail);
-}
+      frames_(response_limits, core::line_ending::accept_bare_lf) {}
 
 // Tags a001, a002, ... across the whole session: unique per connection (RFC 9051 §2.2.1).
-action client::send(std::string_view name, state next) {
+std::string client::tagged(std::string_view name) {
   char tag[16];
   std::snprintf(tag, sizeof tag, "a%03u", ++tag_counter_);
   tag_ = tag;
+  return tag_ + " " + std::string(name) + "\r\n";
+}
+
+action client::send(std::string_view name, state next) {
   state_ = next;
-  return action::write(tag_ + " " + std::string(name) + "\r\n");
+  return action::write(tagged(name));
 }
 
 action client::next() {
-  if (state_ == state::finished)
-    return pending_error_ ? action::fail(pending_error_) : action::done();
-  if (state_ == state::handshaking) return action::start_tls();
-  if (!pending_write_.empty()) return action::write(std::exchange(pending_write_, {}));
+  if (auto a = before_reading()) return std::move(*a);
   for (;;) {
     auto f = frames_.next();
     if (!f) {
@@ -57,21 +43,13 @@ action client::next() {
     // Untagged data needs no answer: read on, the completion may already be buffered.
     if (auto a = on_response(*r)) return std::move(*a);
   }
-  if (!eof_) return action::need_more();
-  // The server closed. After LOGOUT that is an expected end (RFC 9051 §6.1.3); elsewhere not.
-  if (state_ == state::logout) {
-    state_ = state::finished;
-    return action::done();
-  }
-  if (state_ == state::logout_then_fail) return fail(pending_error_, nullptr);
-  diag_.detail = frames_.buffered() ? "the server closed the connection in the middle of a response"
-                                    : "the server closed the connection";
-  return fail(errc::unexpected_close, nullptr);
+  // After LOGOUT a close is an expected end (RFC 9051 §6.1.3); elsewhere not.
+  return out_of_input(frames_.buffered() > 0);
 }
 
-void client::record_capabilities(std::vector<std::string> caps) {
+void client::learn_capabilities(std::vector<std::string> caps) {
   caps_ = std::move(caps);
-  (tls_active_ ? facts_.capabilities_after_tls : facts_.capabilities_before_tls) = caps_;
+  record_capabilities(caps_);
 }
 
 action client::on_greeting(const response& r) {
@@ -92,7 +70,7 @@ action client::on_greeting(const response& r) {
     // PREAUTH moves the session to the authenticated state, where STARTTLS is not allowed:
     // the upgrade is impossible, which is the "NO STARTTLS" stripping attack when a meddler
     // forged it. A client that requires TLS MUST close (RFC 9051 §7.1.4, §6.2.1).
-    if (caps) record_capabilities(std::move(*caps));
+    if (caps) learn_capabilities(std::move(*caps));
     diag_.set_peer(r.as_peer_text());
     if (options_.require_tls) {
       diag_.detail =
@@ -100,16 +78,14 @@ action client::on_greeting(const response& r) {
           "STARTTLS is impossible; closed without a command as RFC 9051 §7.1.4 requires";
       return fail(errc::preauth_plaintext, &r);
     }
-    facts_.warnings.push_back(
+    return continue_in_plaintext(
         "PREAUTH greeting in plaintext: the session is authenticated without TLS; STARTTLS is "
         "impossible");
-    facts_.ended_in_plaintext = true;
-    return logout();
   }
   // OK, or PREAUTH inside implicit TLS (legitimate there). Capabilities in the greeting's
   // response code save a round trip (RFC 9051 §7.1); otherwise ask.
   if (caps) {
-    record_capabilities(std::move(*caps));
+    learn_capabilities(std::move(*caps));
     return capabilities_known();
   }
   return send("CAPABILITY", state::capability);
@@ -123,14 +99,14 @@ std::optional<action> client::on_response(const response& r) {
   }
   if (r.type == response::kind::untagged) {
     if (r.keyword == "BYE") {
-      if (state_ == state::logout || state_ == state::logout_then_fail) return std::nullopt;
+      if (saying_goodbye()) return std::nullopt;
       // The server is closing the connection (RFC 9051 §7.1.5).
       diag_.detail = "the server ended the session (BYE)";
       return fail(errc::service_unavailable, &r);
     }
     // Capabilities seen between STARTTLS and its tagged OK are plaintext ones: ignored.
     if (state_ == state::capability)
-      if (auto caps = capabilities_of(r)) record_capabilities(std::move(*caps));
+      if (auto caps = capabilities_of(r)) learn_capabilities(std::move(*caps));
     return std::nullopt;  // other untagged data (ALERT, ID, ...) changes nothing here
   }
   if (r.tag != tag_) {
@@ -141,32 +117,26 @@ std::optional<action> client::on_response(const response& r) {
     case state::capability:
       if (r.keyword != "OK") {
         diag_.detail = "the server refused CAPABILITY";
-        return logout_and_fail(errc::unexpected_reply, &r);
+        return goodbye_and_fail(errc::unexpected_reply, &r);
       }
-      if (auto caps = capabilities_of(r)) record_capabilities(std::move(*caps));
+      if (auto caps = capabilities_of(r)) learn_capabilities(std::move(*caps));
       return capabilities_known();
 
     case state::starttls:
       if (r.keyword == "OK") {
         // Go ahead: stop reading here (DESIGN.md rule 1). A [CAPABILITY] code in this OK came
         // in plaintext and is not used (RFC 9051 §6.2.1: capabilities are asked again).
-        facts_.starttls_accepted = true;
-        state_ = state::handshaking;
-        return action::start_tls();
+        return go_ahead();
       }
       diag_.detail = "the server refused STARTTLS";
-      if (options_.require_tls) return logout_and_fail(errc::starttls_rejected, &r);
+      if (options_.require_tls) return goodbye_and_fail(errc::starttls_rejected, &r);
       // Opportunistic level: carry on in plaintext and say so (DESIGN.md rule 4).
       diag_.set_peer(r.as_peer_text());
-      facts_.ended_in_plaintext = true;
-      return logout();
+      return continue_in_plaintext();
 
-    case state::logout:
-      state_ = state::finished;
-      return action::done();
-
-    case state::logout_then_fail:
-      return fail(pending_error_, nullptr);
+    case state::goodbye:
+    case state::goodbye_then_fail:
+      return goodbye_answered();
 
     case state::greeting:
     case state::handshaking:
@@ -177,29 +147,23 @@ std::optional<action> client::on_response(const response& r) {
 }
 
 action client::capabilities_known() {
-  if (tls_active_) return logout();
+  if (tls_active_) return goodbye();
   // LOGINDISABLED (RFC 9051 §6.2.3) stays in the recorded list for the report.
   facts_.starttls_offered = has_capability(caps_, "STARTTLS");
   if (facts_.starttls_offered) return send("STARTTLS", state::starttls);
   if (options_.require_tls) {
     diag_.detail = "STARTTLS is not in the server's capabilities";
-    return logout_and_fail(errc::starttls_not_supported, nullptr);
+    return goodbye_and_fail(errc::starttls_not_supported, nullptr);
   }
-  facts_.ended_in_plaintext = true;
-  return logout();
-}
-
-std::string client::take_leftover() {
-  return frames_.take_leftover();
+  return continue_in_plaintext();
 }
 
 void client::on_tls_established() {
   // Forget everything learned in plaintext and ask again (RFC 9051 §6.2.1, RFC 2595 §3.1);
   // the report keeps its copy of the pre-TLS list.
-  tls_active_ = true;
   caps_.clear();
   frames_ = frame_reader(response_limits, core::line_ending::accept_bare_lf);
-  pending_write_ = send("CAPABILITY", state::capability).bytes;
+  restart_after_tls(state::capability, tagged("CAPABILITY"));
 }
 
 }  // namespace otls::proto::imap

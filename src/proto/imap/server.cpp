@@ -15,9 +15,7 @@ std::string join(const std::vector<std::string>& words) {
 }  // namespace
 
 server::server(server_options options)
-    : options_(std::move(options)),
-      frames_(command_limits, core::line_ending::accept_bare_lf),
-      tls_active_(options_.implicit_tls) {}
+    : server_base(std::move(options)), frames_(command_limits, core::line_ending::accept_bare_lf) {}
 
 std::vector<std::string> server::capabilities() const {
   // LITERAL- (RFC 7888 §5): non-synchronizing literals up to 4096 octets, our literal limit.
@@ -28,10 +26,9 @@ std::vector<std::string> server::capabilities() const {
   return caps;
 }
 
-action server::close_with(std::string bytes, error_code ec) {
-  close_error_ = ec;
-  state_ = state::closing;
-  return action::write(std::move(bytes));
+// The refused command still gets its tagged answer, then the untagged BYE (RFC 9051 §7.1.5).
+std::string server::too_many_errors_reply(std::string refusal) const {
+  return refusal + "* BYE Too many invalid commands";
 }
 
 action server::ok(const command& cmd, std::string_view text, std::string untagged) {
@@ -39,12 +36,7 @@ action server::ok(const command& cmd, std::string_view text, std::string untagge
 }
 
 action server::refuse(const command& cmd, std::string_view status, std::string_view text) {
-  std::string reply = cmd.tag + " " + std::string(status) + " " + std::string(text) + "\r\n";
-  if (++errors_ >= options_.max_errors) {
-    diag_.detail = "too many errors from the client";
-    return close_with(reply + "* BYE Too many invalid commands\r\n", errc::too_many_errors);
-  }
-  return action::write(std::move(reply));
+  return error_reply(cmd.tag + " " + std::string(status) + " " + std::string(text));
 }
 
 action server::next() {
@@ -58,8 +50,7 @@ action server::next() {
       return action::start_tls();
     case state::closing:
     case state::finished:
-      state_ = state::finished;
-      return close_error_ ? action::fail(close_error_) : action::done();
+      return ended();
     case state::command:
       break;
   }
@@ -76,14 +67,7 @@ action server::next() {
     literals_continued_ = literal->index + 1;
     return action::write("+ Ready for additional command text\r\n");
   }
-  if (!eof_) return action::need_more();
-  const bool mid_command = frames_.buffered() > 0;
-  state_ = state::finished;
-  if (mid_command) {
-    diag_.detail = "the client closed the connection mid-command";
-    return action::fail(close_error_ = errc::unexpected_close);
-  }
-  return action::done();
+  return out_of_input(frames_.buffered() > 0);
 }
 
 action server::on_frame_error(error_code ec) {
@@ -96,7 +80,7 @@ action server::on_frame_error(error_code ec) {
   const char* what =
       ec == core::errc::line_too_long ? "Command line too long" : "Command too large";
   return close_with(std::string(tag) + " BAD [TOOBIG] " + what + "\r\n* BYE " + options_.hostname +
-                        " closing connection\r\n",
+                        " closing connection",
                     ec);
 }
 
@@ -114,8 +98,7 @@ action server::on_command(const command& cmd) {
   if (name == "LOGOUT") {
     // RFC 9051 §6.1.3: untagged BYE, then the tagged OK, then close.
     return close_with(
-        "* BYE " + options_.hostname + " logging out\r\n" + cmd.tag + " OK LOGOUT completed\r\n",
-        {});
+        "* BYE " + options_.hostname + " logging out\r\n" + cmd.tag + " OK LOGOUT completed", {});
   }
   if (name == "STARTTLS") {
     if (!cmd.args.empty()) return refuse(cmd, "BAD", "STARTTLS takes no arguments");
@@ -123,8 +106,7 @@ action server::on_command(const command& cmd) {
     if (!options_.tls_available) return refuse(cmd, "NO", "TLS is not available");
     // Rule 3 of DESIGN.md: the go-ahead goes out first; the driver upgrades afterwards and
     // discards whatever the client pipelined behind this command (RFC 9051 §6.2.1).
-    state_ = state::starttls_pending;
-    return ok(cmd, "Begin TLS negotiation now");
+    return go_ahead(cmd.tag + " OK Begin TLS negotiation now");
   }
   if (name == "LOGIN" || name == "AUTHENTICATE") {
     if (cmd.args.empty()) return refuse(cmd, "BAD", name + " needs arguments");

@@ -10,28 +10,7 @@ constexpr int capability_list_follows = 101;  // RFC 3977 §5.2.2
 
 }  // namespace
 
-client::client(client_options options)
-    : options_(std::move(options)), tls_active_(options_.implicit_tls) {}
-
-action client::fail(error_code ec, const response* culprit) {
-  if (culprit) diag_.set_peer(culprit->as_peer_text());
-  pending_error_ = ec;
-  state_ = state::finished;
-  return action::fail(ec);
-}
-
-// Polite refusal: say QUIT so the server can log a clean end, then report the failure.
-action client::quit_and_fail(error_code ec, const response* culprit) {
-  if (culprit) diag_.set_peer(culprit->as_peer_text());
-  pending_error_ = ec;
-  state_ = state::quit_then_fail;
-  return action::write("QUIT\r\n");
-}
-
-action client::quit() {
-  state_ = state::quit;
-  return action::write("QUIT\r\n");
-}
+client::client(client_options options) : client_base(std::move(options)) {}
 
 action client::send(std::string command, state next) {
   state_ = next;
@@ -39,10 +18,7 @@ action client::send(std::string command, state next) {
 }
 
 action client::next() {
-  if (state_ == state::finished)
-    return pending_error_ ? action::fail(pending_error_) : action::done();
-  if (state_ == state::handshaking) return action::start_tls();
-  if (!pending_write_.empty()) return action::write(std::exchange(pending_write_, {}));
+  if (auto a = before_reading()) return std::move(*a);
   // Only CAPABILITIES is answered with a data block among the commands sent here.
   auto r = responses_.next(state_ == state::capabilities ? capability_list_follows : 0);
   if (!r) {
@@ -50,17 +26,7 @@ action client::next() {
     return fail(r.error(), nullptr);
   }
   if (*r) return on_response(**r);
-  if (!eof_) return action::need_more();
-  // The server closed. After QUIT that is the expected end; anywhere else it is a failure.
-  if (state_ == state::quit) {
-    state_ = state::finished;
-    return action::done();
-  }
-  if (state_ == state::quit_then_fail) return fail(pending_error_, nullptr);
-  diag_.detail = responses_.mid_response()
-                     ? "the server closed the connection in the middle of a response"
-                     : "the server closed the connection";
-  return fail(errc::unexpected_close, nullptr);
+  return out_of_input(responses_.mid_response());
 }
 
 action client::on_response(const response& r) {
@@ -100,12 +66,9 @@ action client::on_response(const response& r) {
     case state::starttls:
       return on_starttls(r);
 
-    case state::quit:
-      state_ = state::finished;
-      return action::done();
-
-    case state::quit_then_fail:
-      return fail(pending_error_, nullptr);
+    case state::goodbye:
+    case state::goodbye_then_fail:
+      return goodbye_answered();
 
     case state::handshaking:
     case state::finished:
@@ -117,8 +80,8 @@ action client::on_response(const response& r) {
 action client::on_capabilities(const response& r) {
   if (r.code == capability_list_follows) {
     caps_ = capability_list::from_block(r.block);
-    (tls_active_ ? facts_.capabilities_after_tls : facts_.capabilities_before_tls) = caps_.lines;
-    if (tls_active_) return quit();
+    record_capabilities(caps_.lines);
+    if (tls_active_) return goodbye();
     legacy_ = false;
     return decide();
   }
@@ -133,12 +96,12 @@ action client::on_capabilities(const response& r) {
   // server has nothing to list, which is fine.
   if (r.code == 500 || r.code == 501 || r.code == 480) {
     caps_ = {};
-    if (tls_active_) return quit();
+    if (tls_active_) return goodbye();
     legacy_ = true;
     return send("STARTTLS", state::starttls);
   }
   diag_.detail = "the server rejected CAPABILITIES";
-  return quit_and_fail(errc::unexpected_reply, &r);
+  return goodbye_and_fail(errc::unexpected_reply, &r);
 }
 
 action client::decide() {
@@ -155,9 +118,7 @@ action client::decide() {
 action client::on_starttls(const response& r) {
   if (r.code == 382) {
     // Rule 1: start_tls now; any byte after the 382 line stays unread for take_leftover().
-    facts_.starttls_accepted = true;
-    state_ = state::handshaking;
-    return action::start_tls();
+    return go_ahead();
   }
   if (r.code == 400) {
     diag_.detail = "the server closed the session (400) in reply to STARTTLS";
@@ -184,21 +145,17 @@ action client::on_starttls(const response& r) {
 action client::no_upgrade(error_code ec, const response* culprit, std::string detail,
                           std::string warning) {
   diag_.detail = std::move(detail);
-  if (options_.require_tls) return quit_and_fail(ec, culprit);
+  if (options_.require_tls) return goodbye_and_fail(ec, culprit);
   if (culprit) diag_.set_peer(culprit->as_peer_text());
-  if (!warning.empty()) facts_.warnings.push_back(std::move(warning));
-  facts_.ended_in_plaintext = true;
-  return quit();
+  return continue_in_plaintext(std::move(warning));
 }
 
 void client::on_tls_established() {
   // Forget everything learned in plaintext (RFC 4642 §2.2.2: the client MUST discard it and
   // SHOULD ask CAPABILITIES again); the report keeps its copy.
-  tls_active_ = true;
   caps_ = {};
   responses_ = response_reader{};
-  state_ = state::capabilities;
-  pending_write_ = "CAPABILITIES\r\n";
+  restart_after_tls(state::capabilities, "CAPABILITIES\r\n");
 }
 
 }  // namespace otls::proto::nntp

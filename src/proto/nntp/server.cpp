@@ -38,24 +38,12 @@ std::string date_reply() {
 }  // namespace
 
 server::server(server_options options)
-    : options_(std::move(options)),
-      lines_(max_command_line, core::line_ending::accept_bare_lf),
-      tls_active_(options_.implicit_tls) {}
+    : server_base(std::move(options)),
+      lines_(max_command_line, core::line_ending::accept_bare_lf) {}
 
 // RFC 3977 §3.2.1: 400 is the response that precedes a close the client did not ask for.
-action server::close_with(std::string text, error_code ec) {
-  close_error_ = ec;
-  state_ = state::closing;
-  return action::write(line(text));
-}
-
-action server::error_reply(std::string text) {
-  if (++errors_ >= options_.max_errors) {
-    diag_.detail = "too many errors from the client";
-    return close_with("400 " + options_.hostname + " too many errors, closing connection",
-                      errc::too_many_errors);
-  }
-  return action::write(line(text));
+std::string server::too_many_errors_reply(std::string) const {
+  return "400 " + options_.hostname + " too many errors, closing connection";
 }
 
 action server::next() {
@@ -69,8 +57,7 @@ action server::next() {
       return action::start_tls();
     case state::closing:
     case state::finished:
-      state_ = state::finished;
-      return close_error_ ? action::fail(close_error_) : action::done();
+      return ended();
     case state::command:
       break;
   }
@@ -84,14 +71,7 @@ action server::next() {
                       next_line.error());
   }
   if (*next_line) return on_command(**next_line);
-  if (!eof_) return action::need_more();
-  const bool mid_command = lines_.buffered() > 0;
-  state_ = state::finished;
-  if (mid_command) {
-    diag_.detail = "the client closed the connection mid-command";
-    return action::fail(close_error_ = errc::unexpected_close);
-  }
-  return action::done();
+  return out_of_input(lines_.buffered() > 0);
 }
 
 action server::capabilities() const {
@@ -134,8 +114,7 @@ action server::on_command(const std::string& text) {
     if (!options_.tls_available) return error_reply("580 Can not initiate TLS negotiation");
     // Rule 3 of DESIGN.md: the go-ahead goes out first, the driver upgrades afterwards and
     // discards whatever the client pipelined behind this line (RFC 4642 §2.2.2 forbids it).
-    state_ = state::starttls_pending;
-    return action::write(line("382 Continue with TLS negotiation"));
+    return go_ahead("382 Continue with TLS negotiation");
   }
   if (verb == "MODE") {
     // A reader-only server answers MODE READER as if it had switched (RFC 3977 §5.3.2).

@@ -13,22 +13,11 @@ std::string line(std::string_view text) {
 }  // namespace
 
 server::server(server_options options)
-    : options_(std::move(options)),
-      lines_(max_command_line, core::line_ending::accept_bare_lf),
-      tls_active_(options_.implicit_tls) {}
+    : server_base(std::move(options)),
+      lines_(max_command_line, core::line_ending::accept_bare_lf) {}
 
-action server::close_with(std::string text, error_code ec) {
-  close_error_ = ec;
-  state_ = state::closing;
-  return action::write(line(text));
-}
-
-action server::error_reply(std::string text) {
-  if (++errors_ >= options_.max_errors) {
-    diag_.detail = "too many errors from the client";
-    return close_with("-ERR too many errors", errc::too_many_errors);
-  }
-  return action::write(line(text));
+std::string server::too_many_errors_reply(std::string) const {
+  return "-ERR too many errors";
 }
 
 action server::next() {
@@ -40,8 +29,7 @@ action server::next() {
       return action::start_tls();
     case state::closing:
     case state::finished:
-      state_ = state::finished;
-      return close_error_ ? action::fail(close_error_) : action::done();
+      return ended();
     case state::command:
       break;
   }
@@ -53,13 +41,7 @@ action server::next() {
                       next_line.error());
   }
   if (*next_line) return on_command(**next_line);
-  if (!eof_) return action::need_more();
-  state_ = state::finished;
-  if (lines_.buffered() > 0) {
-    diag_.detail = "the client closed the connection mid-command";
-    return action::fail(close_error_ = errc::unexpected_close);
-  }
-  return action::done();
+  return out_of_input(lines_.buffered() > 0);
 }
 
 action server::capa() const {
@@ -88,8 +70,7 @@ action server::on_command(const std::string& text) {
     if (!options_.tls_available) return error_reply("-ERR TLS not available");
     // DESIGN.md rule 3: the go-ahead goes out first; the driver then upgrades and discards
     // whatever the client pipelined behind this line.
-    state_ = state::starttls_pending;
-    return action::write(line("+OK Begin TLS negotiation"));
+    return go_ahead("+OK Begin TLS negotiation");
   }
   if (verb == "USER" || verb == "PASS" || verb == "APOP" || verb == "AUTH") {
     if (options_.starttls_required && !tls_active_)

@@ -6,59 +6,25 @@
 
 namespace otls::proto::sieve {
 
-client::client(client_options options)
-    : options_(std::move(options)), tls_active_(options_.implicit_tls) {}
-
-action client::fail(error_code ec, const response* culprit) {
-  if (culprit) diag_.set_peer(culprit->as_peer_text());
-  state_ = state::finished;
-  pending_error_ = ec;
-  return action::fail(ec);
-}
-
-// Polite refusal: LOGOUT lets the server log a clean end; the failure is reported afterwards.
-action client::logout_and_fail(error_code ec, const response* culprit) {
-  if (culprit) diag_.set_peer(culprit->as_peer_text());
-  pending_error_ = ec;
-  state_ = state::logout_then_fail;
-  return action::write("LOGOUT\r\n");
-}
-
-// Opportunistic level only (DESIGN.md rule 4): say so in the facts, then end politely.
-action client::continue_in_plaintext(std::string warning, bool say_logout) {
-  facts_.ended_in_plaintext = true;
-  facts_.warnings.push_back(std::move(warning));
-  if (!say_logout) {  // the server said BYE and is closing
-    state_ = state::finished;
-    return action::done();
-  }
-  state_ = state::logout;
-  return action::write("LOGOUT\r\n");
-}
+client::client(client_options options) : client_base(std::move(options)) {}
 
 action client::next() {
-  if (state_ == state::finished)
-    return pending_error_ ? action::fail(pending_error_) : action::done();
-  if (state_ == state::handshaking) return action::start_tls();
+  if (auto a = before_reading()) return std::move(*a);
   auto r = responses_.next();
   if (!r) {
     diag_.detail = "unreadable response from the server: " + responses_.detail();
     return fail(r.error(), nullptr);
   }
   if (*r) return on_response(**r);
-  if (!eof_) return action::need_more();
-  // After LOGOUT a close is the expected end (RFC 5804 §2.3); anywhere else it is a failure.
-  if (state_ == state::logout) {
-    state_ = state::finished;
-    return action::done();
+  // RFC 5804 §2.2: after TLS the server speaks first; a close instead is worth naming.
+  if (eof_ && state_ == state::capabilities_after_tls && !responses_.mid_response()) {
+    diag_.detail =
+        "the server closed the connection instead of re-sending its capabilities after TLS (RFC "
+        "5804 §2.2)";
+    return fail(errc::unexpected_close, nullptr);
   }
-  if (state_ == state::logout_then_fail) return fail(pending_error_, nullptr);
-  diag_.detail = responses_.mid_response()
-                     ? "the server closed the connection in the middle of a response"
-                     : "the server closed the connection";
-  if (state_ == state::capabilities_after_tls && !responses_.mid_response())
-    diag_.detail += " instead of re-sending its capabilities after TLS (RFC 5804 §2.2)";
-  return fail(errc::unexpected_close, nullptr);
+  // After LOGOUT a close is the expected end (RFC 5804 §2.3); anywhere else it is a failure.
+  return out_of_input(responses_.mid_response());
 }
 
 action client::on_response(const response& r) {
@@ -72,29 +38,24 @@ action client::on_response(const response& r) {
       }
       if (r.what == status::no) {
         diag_.detail = "the server refused service in its greeting";
-        return logout_and_fail(errc::service_unavailable, &r);
+        return goodbye_and_fail(errc::service_unavailable, &r);
       }
       caps_ = r;
       const auto described = r.describe_capabilities();
-      if (tls_active_) {
-        facts_.capabilities_after_tls = described;
-        state_ = state::logout;
-        return action::write("LOGOUT\r\n");
-      }
-      facts_.capabilities_before_tls = described;
+      record_capabilities(described);
+      if (tls_active_) return goodbye();
       facts_.starttls_offered = r.has("STARTTLS");
       if (facts_.starttls_offered) {
         state_ = state::starttls;
         return action::write("STARTTLS\r\n");
       }
       diag_.detail = "STARTTLS is not in the server's capability list";
-      if (options_.require_tls) return logout_and_fail(errc::starttls_not_supported, nullptr);
+      if (options_.require_tls) return goodbye_and_fail(errc::starttls_not_supported, nullptr);
       return continue_in_plaintext(
-          "STARTTLS is not in the server's capability list: the session continued in PLAINTEXT",
-          true);
+          "STARTTLS is not in the server's capability list: the session continued in PLAINTEXT");
     }
 
-    case state::starttls:
+    case state::starttls: {
       if (r.what == status::ok) {
         // Capability lines here are not part of a STARTTLS reply (RFC 5804 §2.2): whatever they
         // say arrived in plaintext, so the exchange is not trusted any further.
@@ -102,36 +63,35 @@ action client::on_response(const response& r) {
           diag_.detail = "capability lines before the OK to STARTTLS";
           return fail(errc::unexpected_reply, &r);
         }
-        facts_.starttls_accepted = true;
-        state_ = state::handshaking;
-        return action::start_tls();
+        return go_ahead();
       }
       diag_.set_peer(r.as_peer_text());
       diag_.detail = "the server refused STARTTLS";
       if (options_.require_tls)
         return r.what == status::bye ? fail(errc::starttls_rejected, &r)
-                                     : logout_and_fail(errc::starttls_rejected, &r);
-      return continue_in_plaintext("STARTTLS refused by the server (" + r.as_peer_text().back() +
-                                       "): the session continued in PLAINTEXT",
-                                   r.what != status::bye);
+                                     : goodbye_and_fail(errc::starttls_rejected, &r);
+      std::string warning = "STARTTLS refused by the server (" + r.as_peer_text().back() +
+                            "): the session continued in PLAINTEXT";
+      if (r.what != status::bye) return continue_in_plaintext(std::move(warning));
+      // Opportunistic level, and the server said BYE and is closing: nothing is left to say.
+      mark_plaintext(std::move(warning));
+      state_ = state::finished;
+      return action::done();
+    }
 
     case state::capabilities_after_tls:
       if (r.what == status::ok) {
         caps_ = r;
         facts_.capabilities_after_tls = r.describe_capabilities();
-        state_ = state::logout;
-        return action::write("LOGOUT\r\n");
+        return goodbye();
       }
       diag_.detail = "the server did not re-send its capabilities after TLS";
       if (r.what == status::bye) return fail(errc::service_unavailable, &r);
-      return logout_and_fail(errc::unexpected_reply, &r);
+      return goodbye_and_fail(errc::unexpected_reply, &r);
 
-    case state::logout:
-      state_ = state::finished;
-      return action::done();
-
-    case state::logout_then_fail:
-      return fail(pending_error_, nullptr);
+    case state::goodbye:
+    case state::goodbye_then_fail:
+      return goodbye_answered();
 
     case state::handshaking:
     case state::finished:
@@ -143,10 +103,9 @@ action client::on_response(const response& r) {
 void client::on_tls_established() {
   // RFC 5804 §2.2: the server re-sends its capabilities unasked, and the client must discard
   // those it learned in plaintext. Nothing is written here: sending CAPABILITY would desync.
-  tls_active_ = true;
   caps_ = {};
   responses_ = response_reader{};
-  state_ = state::capabilities_after_tls;
+  restart_after_tls(state::capabilities_after_tls);
 }
 
 }  // namespace otls::proto::sieve

@@ -27,21 +27,10 @@ constexpr std::array<std::string_view, 9> after_login{
 
 }  // namespace
 
-server::server(server_options options)
-    : options_(std::move(options)), tls_active_(options_.implicit_tls) {}
+server::server(server_options options) : server_base(std::move(options)) {}
 
-action server::close_with(std::string text, error_code ec) {
-  close_error_ = ec;
-  state_ = state::closing;
-  return action::write(line(text));
-}
-
-action server::error_reply(std::string text) {
-  if (++errors_ >= options_.max_errors) {
-    diag_.detail = "too many errors from the client";
-    return close_with("BYE \"Too many errors\"", errc::too_many_errors);
-  }
-  return action::write(line(text));
+std::string server::too_many_errors_reply(std::string) const {
+  return "BYE \"Too many errors\"";
 }
 
 std::string server::capability_list() const {
@@ -67,8 +56,7 @@ action server::next() {
       return action::write(capability_list() + line("OK \"TLS negotiation successful\""));
     case state::closing:
     case state::finished:
-      state_ = state::finished;
-      return close_error_ ? action::fail(close_error_) : action::done();
+      return ended();
     case state::command:
       break;
   }
@@ -83,13 +71,7 @@ action server::next() {
     return close_with("BYE " + quote(tokens_.detail()), next_line.error());
   }
   if (*next_line) return on_command((*next_line)->tokens);
-  if (!eof_) return action::need_more();
-  state_ = state::finished;
-  if (tokens_.buffered() > 0) {
-    diag_.detail = "the client closed the connection mid-command";
-    return action::fail(close_error_ = errc::unexpected_close);
-  }
-  return action::done();
+  return out_of_input(tokens_.buffered() > 0);
 }
 
 action server::on_command(const std::vector<token>& tokens) {
@@ -114,8 +96,7 @@ action server::on_command(const std::vector<token>& tokens) {
     if (!options_.tls_available) return error_reply("NO \"TLS is not available\"");
     // DESIGN.md rule 3: the go-ahead goes out first; the driver then upgrades and discards
     // whatever the client pipelined behind this line.
-    state_ = state::starttls_pending;
-    return action::write(line("OK \"Begin TLS negotiation now\""));
+    return go_ahead("OK \"Begin TLS negotiation now\"");
   }
   if (verb == "AUTHENTICATE") {
     if (options_.starttls_required && !tls_active_)

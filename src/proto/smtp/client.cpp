@@ -5,48 +5,21 @@
 
 namespace otls::proto::smtp {
 
-client::client(client_options options, variant v)
-    : options_(std::move(options)), variant_(v), tls_active_(options_.implicit_tls) {}
+client::client(client_options options, variant v) : client_base(std::move(options)), variant_(v) {}
 
 std::string client::hello(std::string_view verb) const {
   return std::string(verb) + " " + options_.client_name + "\r\n";
 }
 
-action client::fail(error_code ec, const reply* culprit) {
-  if (culprit) diag_.set_peer(culprit->as_peer_text());
-  state_ = state::finished;
-  return action::fail(ec);
-}
-
-// Polite refusal: say QUIT so the server can log a clean end, then report the failure.
-action client::quit_and_fail(error_code ec, const reply* culprit) {
-  if (culprit) diag_.set_peer(culprit->as_peer_text());
-  pending_error_ = ec;
-  state_ = state::quit_then_fail;
-  return action::write("QUIT\r\n");
-}
-
 action client::next() {
-  if (state_ == state::finished)
-    return pending_error_ ? action::fail(pending_error_) : action::done();
-  if (state_ == state::handshaking) return action::start_tls();
-  if (!pending_write_.empty()) return action::write(std::exchange(pending_write_, {}));
+  if (auto a = before_reading()) return std::move(*a);
   auto r = replies_.next();
   if (!r) {
     diag_.detail = "unparseable reply from the server";
     return fail(r.error(), nullptr);
   }
   if (*r) return on_reply(**r);
-  if (!eof_) return action::need_more();
-  // The server closed. After QUIT that is the expected end; anywhere else it is a failure.
-  if (state_ == state::quit || state_ == state::quit_then_done) {
-    state_ = state::finished;
-    return action::done();
-  }
-  if (state_ == state::quit_then_fail) return fail(pending_error_, nullptr);
-  diag_.detail = replies_.buffered() ? "the server closed the connection in the middle of a reply"
-                                     : "the server closed the connection";
-  return fail(errc::unexpected_close, nullptr);
+  return out_of_input(replies_.buffered() > 0, "reply");
 }
 
 action client::on_reply(const reply& r) {
@@ -60,7 +33,7 @@ action client::on_reply(const reply& r) {
       // 421 and 554 greetings turn the client away (RFC 5321 §3.1, §4.3.2).
       if (r.code == 421 || r.code == 554) {
         diag_.detail = "the server refused service in its greeting";
-        return quit_and_fail(errc::service_unavailable, &r);
+        return goodbye_and_fail(errc::service_unavailable, &r);
       }
       diag_.detail = "the greeting is not a 220 reply";
       return fail(errc::unexpected_reply, &r);
@@ -69,8 +42,7 @@ action client::on_reply(const reply& r) {
     case state::ehlo_after_tls:
       if (r.code == 250) {
         caps_ = ehlo_capabilities::from_reply(r);
-        (tls_active_ ? facts_.capabilities_after_tls : facts_.capabilities_before_tls) =
-            caps_.extensions;
+        record_capabilities(caps_.extensions);
         return after_capabilities();
       }
       if (r.code == 421) {
@@ -84,12 +56,12 @@ action client::on_reply(const reply& r) {
         return action::write(hello("HELO"));
       }
       diag_.detail = "the server rejected EHLO";
-      return quit_and_fail(errc::unexpected_reply, &r);
+      return goodbye_and_fail(errc::unexpected_reply, &r);
 
     case state::helo:
       if (r.code != 250) {
         diag_.detail = "the server rejected both EHLO and HELO";
-        return quit_and_fail(errc::unexpected_reply, &r);
+        return goodbye_and_fail(errc::unexpected_reply, &r);
       }
       caps_ = {};  // HELO carries no extensions, so no STARTTLS offer either
       caps_.greeting = r.lines.empty() ? "" : r.lines.front();
@@ -97,26 +69,18 @@ action client::on_reply(const reply& r) {
 
     case state::starttls:
       if (r.code == 220) {
-        facts_.starttls_accepted = true;
-        state_ = state::handshaking;
-        return action::start_tls();
+        return go_ahead();
       }
       // 454 (TLS not available), 501, 5xx and anything else: no upgrade (RFC 3207 §4).
       diag_.detail = "the server refused STARTTLS";
-      if (options_.require_tls) return quit_and_fail(errc::starttls_rejected, &r);
+      if (options_.require_tls) return goodbye_and_fail(errc::starttls_rejected, &r);
       // Opportunistic level: like Postfix's "may", carry on in plaintext and say so.
       diag_.set_peer(r.as_peer_text());
-      facts_.ended_in_plaintext = true;
-      state_ = state::quit;
-      return action::write("QUIT\r\n");
+      return continue_in_plaintext();
 
-    case state::quit:
-    case state::quit_then_done:
-      state_ = state::finished;
-      return action::done();
-
-    case state::quit_then_fail:
-      return fail(pending_error_, nullptr);
+    case state::goodbye:
+    case state::goodbye_then_fail:
+      return goodbye_answered();
 
     case state::handshaking:
     case state::finished:
@@ -126,10 +90,7 @@ action client::on_reply(const reply& r) {
 }
 
 action client::after_capabilities() {
-  if (tls_active_) {
-    state_ = state::quit;
-    return action::write("QUIT\r\n");
-  }
+  if (tls_active_) return goodbye();
   facts_.starttls_offered = caps_.has("STARTTLS");
   if (facts_.starttls_offered) {
     state_ = state::starttls;
@@ -137,25 +98,17 @@ action client::after_capabilities() {
   }
   if (options_.require_tls) {
     diag_.detail = "STARTTLS is not in the server's EHLO reply";
-    return quit_and_fail(errc::starttls_not_supported, nullptr);
+    return goodbye_and_fail(errc::starttls_not_supported, nullptr);
   }
   // Opportunistic level: continuing in plaintext is allowed, and reported (DESIGN.md rule 4).
-  facts_.ended_in_plaintext = true;
-  state_ = state::quit;
-  return action::write("QUIT\r\n");
-}
-
-std::string client::take_leftover() {
-  return replies_.take_leftover();
+  return continue_in_plaintext();
 }
 
 void client::on_tls_established() {
   // Forget everything learned in plaintext (RFC 3207 §4.2); the report keeps its copy.
-  tls_active_ = true;
   caps_ = {};
   replies_ = reply_reader{};
-  state_ = state::ehlo_after_tls;
-  pending_write_ = hello(variant_ == variant::lmtp ? "LHLO" : "EHLO");
+  restart_after_tls(state::ehlo_after_tls, hello(variant_ == variant::lmtp ? "LHLO" : "EHLO"));
 }
 
 }  // namespace otls::proto::smtp

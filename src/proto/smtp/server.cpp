@@ -13,26 +13,14 @@ std::string line(std::string_view text) {
 }  // namespace
 
 server::server(server_options options, variant v)
-    : options_(std::move(options)),
+    : server_base(std::move(options)),
       variant_(v),
       // CRLF only: bare LF is refused outright, as in Postfix's smtpd_forbid_bare_newline,
       // to close the SMTP smuggling gap (CVE-2023-51766 and relatives).
-      lines_(max_command_line, core::line_ending::crlf_only),
-      tls_active_(options_.implicit_tls) {}
+      lines_(max_command_line, core::line_ending::crlf_only) {}
 
-action server::close_with(std::string text, error_code ec) {
-  close_error_ = ec;
-  state_ = state::closing;
-  return action::write(line(text));
-}
-
-action server::error_reply(std::string text) {
-  if (++errors_ >= options_.max_errors) {
-    diag_.detail = "too many errors from the client";
-    return close_with("421 4.7.0 " + options_.hostname + " Error: too many errors",
-                      errc::too_many_errors);
-  }
-  return action::write(line(text));
+std::string server::too_many_errors_reply(std::string) const {
+  return "421 4.7.0 " + options_.hostname + " Error: too many errors";
 }
 
 void server::reset_transaction() {
@@ -50,10 +38,8 @@ action server::next() {
     case state::starttls_pending:
       return action::start_tls();
     case state::closing:
-      state_ = state::finished;
-      return close_error_ ? action::fail(close_error_) : action::done();
     case state::finished:
-      return close_error_ ? action::fail(close_error_) : action::done();
+      return ended();
     case state::command:
     case state::data:
       break;
@@ -72,14 +58,7 @@ action server::next() {
     if (state_ == state::command) return on_command(**next_line);
     if (auto reply = on_data_line(**next_line)) return std::move(*reply);
   }
-  if (!eof_) return action::need_more();
-  const bool mid_command = state_ == state::data || lines_.buffered() > 0;
-  state_ = state::finished;
-  if (mid_command) {
-    diag_.detail = "the client closed the connection mid-command";
-    return action::fail(close_error_ = errc::unexpected_close);
-  }
-  return action::done();
+  return out_of_input(state_ == state::data || lines_.buffered() > 0);
 }
 
 action server::ehlo(const command& cmd) {
@@ -115,8 +94,7 @@ action server::on_command(const std::string& text) {
     if (!options_.tls_available) return error_reply("454 4.7.0 TLS not available");
     // Rule 3 of DESIGN.md: the go-ahead goes out first, the driver upgrades afterwards and
     // discards whatever the client pipelined behind this line.
-    state_ = state::starttls_pending;
-    return action::write(line("220 2.0.0 Ready to start TLS"));
+    return go_ahead("220 2.0.0 Ready to start TLS");
   }
   if (options_.starttls_required && !tls_active_)
     return error_reply("530 5.7.0 Must issue a STARTTLS command first");

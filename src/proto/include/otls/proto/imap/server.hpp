@@ -13,48 +13,39 @@
 #include <string>
 #include <vector>
 
-#include "otls/proto/dialect.hpp"
 #include "otls/proto/imap/response.hpp"
+#include "otls/proto/session_base.hpp"
 
 namespace otls::proto::imap {
 
-class server final : public dialect {
+// Where a server session stands (see server_base for the shared states).
+enum class server_state { greet, command, starttls_pending, closing, finished };
+
+class server final : public server_base<server_state> {
  public:
   explicit server(server_options options);
 
   void feed(std::string_view bytes) override { frames_.feed(bytes); }
-  void on_eof() override { eof_ = true; }
   action next() override;
   std::string take_leftover() override { return frames_.take_leftover(); }
   void on_tls_established() override;
 
-  const session_facts& facts() const override { return facts_; }
-  const diagnostics& diag() const override { return diag_; }
-
-  bool tls_active() const { return tls_active_; }
   // What this server advertises now, e.g. {"IMAP4rev1", "LITERAL-", "STARTTLS"}.
   std::vector<std::string> capabilities() const;
 
  private:
-  enum class state { greet, command, starttls_pending, closing, finished };
+  using state = server_state;
+
+  std::string too_many_errors_reply(std::string refusal) const override;
 
   action on_command(const command& cmd);
   action on_frame_error(error_code ec);
   action ok(const command& cmd, std::string_view text, std::string untagged = {});
   action refuse(const command& cmd, std::string_view status, std::string_view text);
-  action close_with(std::string bytes, error_code ec);
   std::string capability_list() const;
 
-  server_options options_;
   frame_reader frames_;
-  state state_ = state::greet;
-  bool tls_active_;
-  bool eof_ = false;
   std::size_t literals_continued_ = 0;  // "+" sent for this many literals of the partial command
-  unsigned errors_ = 0;
-  error_code close_error_;
-  session_facts facts_;
-  diagnostics diag_;
 };
 
 }  // namespace otls::proto::imap

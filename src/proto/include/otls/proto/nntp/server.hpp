@@ -13,44 +13,33 @@
 #include <string>
 
 #include "otls/core/line_reader.hpp"
-#include "otls/proto/dialect.hpp"
 #include "otls/proto/nntp/response.hpp"
+#include "otls/proto/session_base.hpp"
 
 namespace otls::proto::nntp {
 
-class server final : public dialect {
+// Where a server session stands (see server_base for the shared states).
+enum class server_state { greet, command, starttls_pending, closing, finished };
+
+class server final : public server_base<server_state> {
  public:
   explicit server(server_options options);
 
   void feed(std::string_view bytes) override { lines_.feed(bytes); }
-  void on_eof() override { eof_ = true; }
   action next() override;
   std::string take_leftover() override { return lines_.take_leftover(); }
   void on_tls_established() override;
 
-  const session_facts& facts() const override { return facts_; }
-  const diagnostics& diag() const override { return diag_; }
-
-  bool tls_active() const { return tls_active_; }
-
  private:
-  enum class state { greet, command, starttls_pending, closing, finished };
+  using state = server_state;
+
+  std::string too_many_errors_reply(std::string refusal) const override;
 
   action on_command(const std::string& line);
   action capabilities() const;
   action authinfo(const command& cmd);
-  action error_reply(std::string text);
-  action close_with(std::string text, error_code ec);
 
-  server_options options_;
   core::line_reader lines_;
-  state state_ = state::greet;
-  bool tls_active_;
-  bool eof_ = false;
-  unsigned errors_ = 0;
-  error_code close_error_;
-  session_facts facts_;
-  diagnostics diag_;
 };
 
 }  // namespace otls::proto::nntp
