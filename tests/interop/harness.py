@@ -785,29 +785,14 @@ class Postfix:
         if self.daemon is None:
             return []
         self.survivors += self.daemon.stop()
-        leftovers = self.instance_processes()
-        for pid, _ in leftovers:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        self.survivors += leftovers
+        self.survivors += kill_by_pid(self.instance_processes())
         return self.survivors
 
     def instance_processes(self) -> list[tuple[int, str]]:
         """Live processes that belong to this instance (by MAIL_CONFIG or master's -c argument)."""
         conf = str(self.confdir)
-        out = []
-        for pid in _all_pids():
-            if pid == os.getpid():
-                continue
-            st = _proc_stat(pid)
-            if st is None or st[0] == "Z":
-                continue
-            cmd = _proc_cmdline(pid)
-            if _proc_environ(pid).get("MAIL_CONFIG") == conf or f"-c {conf}" in cmd:
-                out.append((pid, cmd))
-        return out
+        return processes_where(
+            lambda pid, cmd: _proc_environ(pid).get("MAIL_CONFIG") == conf or f"-c {conf}" in cmd)
 
     def __enter__(self) -> "Postfix":
         return self.start()
@@ -1139,8 +1124,8 @@ def tree_state(roots: Iterable[Path | str]) -> dict[str, tuple[int, int]]:
     return files
 
 
-def processes_matching(needle: str) -> list[tuple[int, str]]:
-    """Live processes (not this one) whose command line contains `needle`."""
+def processes_where(predicate: Callable[[int, str], bool]) -> list[tuple[int, str]]:
+    """Live processes (not this one) for which predicate(pid, command line) holds."""
     out = []
     for pid in _all_pids():
         if pid == os.getpid():
@@ -1149,9 +1134,24 @@ def processes_matching(needle: str) -> list[tuple[int, str]]:
         if st is None or st[0] == "Z":
             continue
         cmd = _proc_cmdline(pid)
-        if needle in cmd:
+        if predicate(pid, cmd):
             out.append((pid, cmd))
     return out
+
+
+def processes_matching(needle: str) -> list[tuple[int, str]]:
+    """Live processes (not this one) whose command line contains `needle`."""
+    return processes_where(lambda _pid, cmd: needle in cmd)
+
+
+def kill_by_pid(processes: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """SIGKILL each (pid, command) by its PID; returns the list for the caller's record."""
+    for pid, _ in processes:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return processes
 
 
 def _check_short_socket_dir(d: Path, longest_name: str) -> None:
@@ -1315,13 +1315,7 @@ class Dovecot:
         if self.daemon is None:
             return []
         self.survivors += self.daemon.stop()
-        leftovers = self.instance_processes()
-        for pid, _ in leftovers:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        self.survivors += leftovers
+        self.survivors += kill_by_pid(self.instance_processes())
         return self.survivors
 
     def instance_processes(self) -> list[tuple[int, str]]:
@@ -1699,28 +1693,13 @@ class INN:
         """Stop every daemon by PID (innd first: it hands connections to nnrpd children)."""
         for name in sorted(self.daemons, key=lambda n: n != "innd"):
             self.survivors += self.daemons[name].stop()
-        leftovers = self.instance_processes()
-        for pid, _ in leftovers:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        self.survivors += leftovers
+        self.survivors += kill_by_pid(self.instance_processes())
         return self.survivors
 
     def instance_processes(self) -> list[tuple[int, str]]:
         """Live processes whose environment names this tree's inn.conf."""
         conf = str(self.inn_conf)
-        out = []
-        for pid in _all_pids():
-            if pid == os.getpid():
-                continue
-            st = _proc_stat(pid)
-            if st is None or st[0] == "Z":
-                continue
-            if _proc_environ(pid).get("INNCONF") == conf:
-                out.append((pid, _proc_cmdline(pid)))
-        return out
+        return processes_where(lambda pid, _cmd: _proc_environ(pid).get("INNCONF") == conf)
 
     def __enter__(self) -> "INN":
         return self.start()
