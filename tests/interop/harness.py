@@ -681,7 +681,32 @@ def default_postfix_state() -> dict:
     return {"files": files, "default_masters": sorted(masters)}
 
 
-class Postfix:
+class _Instance:
+    """A private daemon instance made of harness-owned Daemons: context management and the
+    logs shown when a test fails are the same for Postfix, Dovecot and INN."""
+
+    def running_daemons(self) -> list["Daemon"]:
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.stop()
+        if exc_type is not None:
+            sys.stderr.write(self.tail_text() + "\n")
+
+    def tail_text(self, lines: int = 60, since: Optional[dict] = None) -> str:
+        return "".join(d.tail_text(lines, since) for d in self.running_daemons())
+
+    def log_sizes(self) -> dict:
+        sizes = {}
+        for d in self.running_daemons():
+            sizes.update(d.log_sizes())
+        return sizes
+
+
+class Postfix(_Instance):
     """A private Postfix instance run as `master -c CONFDIR -d` with the harness owning its PID.
 
     Layout under `workdir`: conf/ (main.cf, master.cf), q/ (queue_directory, created
@@ -794,19 +819,8 @@ class Postfix:
         return processes_where(
             lambda pid, cmd: _proc_environ(pid).get("MAIL_CONFIG") == conf or f"-c {conf}" in cmd)
 
-    def __enter__(self) -> "Postfix":
-        return self.start()
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        self.stop()
-        if exc_type is not None and self.daemon is not None:
-            sys.stderr.write(self.daemon.tail_text() + "\n")
-
-    def tail_text(self, lines: int = 60, since: Optional[dict] = None) -> str:
-        return self.daemon.tail_text(lines, since) if self.daemon else ""
-
-    def log_sizes(self) -> dict:
-        return self.daemon.log_sizes() if self.daemon else {}
+    def running_daemons(self) -> list[Daemon]:
+        return [self.daemon] if self.daemon else []
 
     def log_offset(self) -> int:
         try:
@@ -1189,7 +1203,7 @@ DOVECOT_SERVICES = {s.name: s for s in (
 )}
 
 
-class Dovecot:
+class Dovecot(_Instance):
     """A private Dovecot 2.3 instance run as `dovecot -F -c CONF`; the harness owns its PID.
 
     Layout under `workdir`: dovecot.conf (nothing is included from /etc/dovecot), users
@@ -1324,19 +1338,8 @@ class Dovecot:
         return sorted(set(processes_matching(f"{self.instance_name}/")) |
                       set(processes_matching(f"-c {self.conf}")))
 
-    def __enter__(self) -> "Dovecot":
-        return self.start()
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        self.stop()
-        if exc_type is not None and self.daemon is not None:
-            sys.stderr.write(self.daemon.tail_text() + "\n")
-
-    def tail_text(self, lines: int = 60, since: Optional[dict] = None) -> str:
-        return self.daemon.tail_text(lines, since) if self.daemon else ""
-
-    def log_sizes(self) -> dict:
-        return self.daemon.log_sizes() if self.daemon else {}
+    def running_daemons(self) -> list[Daemon]:
+        return [self.daemon] if self.daemon else []
 
     def log_offset(self) -> int:
         return file_offset(self.log)
@@ -1593,7 +1596,7 @@ class _Innd(Daemon):
         return super().stop()
 
 
-class INN:
+class INN(_Instance):
     """A private INN 2.7 tree with nnrpd as standalone daemons and, optionally, innd.
 
     Layout under `workdir` (owned by news): etc/ (inn.conf, readers.conf, storage.conf,
@@ -1701,22 +1704,8 @@ class INN:
         conf = str(self.inn_conf)
         return processes_where(lambda pid, _cmd: _proc_environ(pid).get("INNCONF") == conf)
 
-    def __enter__(self) -> "INN":
-        return self.start()
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        self.stop()
-        if exc_type is not None:
-            sys.stderr.write(self.tail_text() + "\n")
-
-    def tail_text(self, lines: int = 40, since: Optional[dict] = None) -> str:
-        return "".join(d.tail_text(lines, since) for d in self.daemons.values())
-
-    def log_sizes(self) -> dict:
-        sizes = {}
-        for d in self.daemons.values():
-            sizes.update(d.log_sizes())
-        return sizes
+    def running_daemons(self) -> list[Daemon]:
+        return list(self.daemons.values())
 
     # -- daemons
 

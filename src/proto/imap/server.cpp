@@ -40,20 +40,11 @@ action server::refuse(const command& cmd, std::string_view status, std::string_v
 }
 
 action server::next() {
-  switch (state_) {
-    case state::greet:
-      state_ = state::command;
-      // Capabilities in the greeting spare the client a round trip (RFC 9051 §7.1).
-      return action::write("* OK [CAPABILITY " + join(capabilities()) + "] " + options_.hostname +
-                           " ready\r\n");
-    case state::starttls_pending:
-      return action::start_tls();
-    case state::closing:
-    case state::finished:
-      return ended();
-    case state::command:
-      break;
-  }
+  // Capabilities in the greeting spare the client a round trip (RFC 9051 §7.1).
+  if (auto early = before_reading(state::command, [&] {
+        return "* OK [CAPABILITY " + join(capabilities()) + "] " + options_.hostname + " ready\r\n";
+      }))
+    return std::move(*early);
   auto f = frames_.next();
   if (!f) return on_frame_error(f.error());
   if (*f) {

@@ -47,20 +47,12 @@ std::string server::too_many_errors_reply(std::string) const {
 }
 
 action server::next() {
-  switch (state_) {
-    case state::greet:
-      state_ = state::command;
-      // RFC 3977 §5.1.1 would have 201 (no POST here), but gnutls-cli --starttls-proto=nntp
-      // waits for a literal "200 " and never upgrades after a 201.
-      return action::write(line("200 " + options_.hostname + " NNTP service ready (posting ok)"));
-    case state::starttls_pending:
-      return action::start_tls();
-    case state::closing:
-    case state::finished:
-      return ended();
-    case state::command:
-      break;
-  }
+  // RFC 3977 §5.1.1 would have 201 (no POST here), but gnutls-cli --starttls-proto=nntp
+  // waits for a literal "200 " and never upgrades after a 201.
+  if (auto early = before_reading(state::command, [&] {
+        return line("200 " + options_.hostname + " NNTP service ready (posting ok)");
+      }))
+    return std::move(*early);
   auto next_line = lines_.next_line();
   if (!next_line) {
     diag_.detail = next_line.error().message();

@@ -21,18 +21,9 @@ std::string server::too_many_errors_reply(std::string) const {
 }
 
 action server::next() {
-  switch (state_) {
-    case state::greet:
-      state_ = state::command;
-      return action::write(line("+OK " + options_.hostname + " POP3 ready"));
-    case state::starttls_pending:
-      return action::start_tls();
-    case state::closing:
-    case state::finished:
-      return ended();
-    case state::command:
-      break;
-  }
+  if (auto early = before_reading(state::command,
+                                  [&] { return line("+OK " + options_.hostname + " POP3 ready"); }))
+    return std::move(*early);
   auto next_line = lines_.next_line();
   if (!next_line) {
     diag_.detail = next_line.error().message();

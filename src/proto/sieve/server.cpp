@@ -43,23 +43,15 @@ std::string server::capability_list() const {
 }
 
 action server::next() {
-  switch (state_) {
-    case state::greet:
-      state_ = state::command;
-      return action::write(capability_list() +
-                           line("OK " + quote(options_.hostname + " ManageSieve ready")));
-    case state::starttls_pending:
-      return action::start_tls();
-    case state::capabilities_due:
-      // RFC 5804 §2.2: after the handshake the server speaks first, with fresh capabilities.
-      state_ = state::command;
-      return action::write(capability_list() + line("OK \"TLS negotiation successful\""));
-    case state::closing:
-    case state::finished:
-      return ended();
-    case state::command:
-      break;
+  if (state_ == state::capabilities_due) {
+    // RFC 5804 §2.2: after the handshake the server speaks first, with fresh capabilities.
+    state_ = state::command;
+    return action::write(capability_list() + line("OK \"TLS negotiation successful\""));
   }
+  if (auto early = before_reading(state::command, [&] {
+        return capability_list() + line("OK " + quote(options_.hostname + " ManageSieve ready"));
+      }))
+    return std::move(*early);
   auto next_line = tokens_.next();
   if (!next_line) {
     diag_.detail = tokens_.detail();

@@ -30,20 +30,11 @@ void server::reset_transaction() {
 }
 
 action server::next() {
-  switch (state_) {
-    case state::greet:
-      state_ = state::command;
-      return action::write(line("220 " + options_.hostname +
-                                (variant_ == variant::lmtp ? " LMTP" : " ESMTP") + " otls"));
-    case state::starttls_pending:
-      return action::start_tls();
-    case state::closing:
-    case state::finished:
-      return ended();
-    case state::command:
-    case state::data:
-      break;
-  }
+  if (auto early = before_reading(state::command, [&] {
+        return line("220 " + options_.hostname + (variant_ == variant::lmtp ? " LMTP" : " ESMTP") +
+                    " otls");
+      }))
+    return std::move(*early);
   for (;;) {
     auto next_line = lines_.next_line();
     if (!next_line) {

@@ -187,6 +187,19 @@ class server_base : public dialect {
     return action::write(std::move(refusal));
   }
 
+  // What next() answers before it reads a command: the greeting (then `reading` is the
+  // state), the handshake the go-ahead asked for, or how the session ended. nullopt: read on.
+  template <class MakeGreeting>
+  std::optional<action> before_reading(State reading, MakeGreeting make_greeting) {
+    if (state_ == State::greet) {
+      state_ = reading;
+      return action::write(make_greeting());
+    }
+    if (state_ == State::starttls_pending) return action::start_tls();
+    if (state_ == State::closing || state_ == State::finished) return ended();
+    return std::nullopt;
+  }
+
   // closing/finished: the session is over, with the error it closed with, if any.
   action ended() {
     state_ = State::finished;
