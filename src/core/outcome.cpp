@@ -7,7 +7,7 @@
 namespace otls::core {
 namespace {
 
-constexpr std::array<std::pair<outcome, std::string_view>, 14> names{{
+constexpr std::array<std::pair<outcome, std::string_view>, 20> names{{
     {outcome::ok, "ok"},
     {outcome::starttls_not_supported, "starttls-not-supported"},
     {outcome::starttls_rejected, "starttls-rejected"},
@@ -22,6 +22,12 @@ constexpr std::array<std::pair<outcome, std::string_view>, 14> names{{
     {outcome::connect_failure, "connect-failure"},
     {outcome::timeout, "timeout"},
     {outcome::protocol_error, "protocol-error"},
+    {outcome::tlsa_invalid, "tlsa-invalid"},
+    {outcome::dnssec_invalid, "dnssec-invalid"},
+    {outcome::dane_required, "dane-required"},
+    {outcome::resolver_cannot_validate, "resolver-cannot-validate"},
+    {outcome::dns_failure, "dns-failure"},
+    {outcome::no_mail, "no-mail"},
 }};
 
 }  // namespace

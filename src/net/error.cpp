@@ -75,6 +75,8 @@ core::outcome outcome_of(const error_code& ec) noexcept {
       case tls::errc::validation_failure:
       case tls::errc::no_peer_certificate:
         return outcome::validation_failure;
+      case tls::errc::no_usable_tlsa:
+        return outcome::tlsa_invalid;
       default:
         return outcome::handshake_failure;
     }

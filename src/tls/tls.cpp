@@ -52,6 +52,9 @@ class tls_category final : public boost::system::error_category {
                "match the certificate)";
       case errc::bad_version:
         return "unknown TLS version: expected 1.0, 1.1, 1.2 or 1.3";
+      case errc::no_usable_tlsa:
+        return "none of the TLSA records could be used for DANE (unsupported parameters or "
+               "malformed data)";
     }
     return "unknown otls.tls error";
   }
@@ -265,26 +268,59 @@ bool has_forward_secrecy(const SSL* ssl, const SSL_CIPHER* cipher) {
   }
 }
 
+bool matches_name(X509* leaf, const std::string& name) {
+  if (is_ip_literal(name)) return X509_check_ip_asc(leaf, name.c_str(), 0) == 1;
+  // OpenSSL ignores the subject CN whenever a DNS SAN is present (RFC 6125 §6.4.4).
+  return X509_check_host(leaf, name.data(), name.size(), X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS,
+                         nullptr) == 1;
+}
+
+// Under DANE, OpenSSL's verification already applied the TLSA records and the reference
+// names (SSL_dane_enable/SSL_add1_host in prepare_client): read its verdict and the match.
+verification verify_dane(SSL* ssl, X509* leaf, const dane_config& dane) {
+  verification result;
+  result.dane = true;
+  result.x509_code = SSL_get_verify_result(ssl);
+  if (result.x509_code != X509_V_OK) result.error = X509_verify_cert_error_string(result.x509_code);
+  // A name mismatch is only reported once a DANE-TA chain matched (RFC 7672 §3.2.2).
+  result.trusted =
+      result.x509_code == X509_V_OK || result.x509_code == X509_V_ERR_HOSTNAME_MISMATCH;
+  result.hostname_match = result.x509_code == X509_V_OK;
+  if (result.x509_code != X509_V_OK && result.x509_code != X509_V_ERR_HOSTNAME_MISMATCH) {
+    for (const auto& name : dane.reference_names)
+      if (matches_name(leaf, name)) result.hostname_match = true;
+  }
+  std::uint8_t usage = 0, selector = 0, matching_type = 0;
+  const unsigned char* data = nullptr;
+  std::size_t size = 0;
+  const int depth = SSL_get0_dane_tlsa(ssl, &usage, &selector, &matching_type, &data, &size);
+  if (depth >= 0 && result.trusted) {
+    const tlsa matched{usage, selector, matching_type,
+                       std::vector<std::uint8_t>(data, data + size)};
+    for (std::size_t i = 0; i < dane.records.size(); ++i) {
+      if (dane.records[i] == matched) result.dane_record = static_cast<int>(i);
+    }
+    result.dane_depth = depth;
+  }
+  return result;
+}
+
 verification verify_peer(SSL* ssl, X509* leaf, const client_config& config) {
   verification result;
   if (leaf == nullptr) {
     // Without a certificate OpenSSL leaves the verify result at X509_V_OK; that is no trust.
     result.error = "the server sent no certificate";
+    result.dane = config.dane.has_value();
     return result;
   }
+  if (config.dane) return verify_dane(ssl, leaf, *config.dane);
   result.x509_code = SSL_get_verify_result(ssl);
   result.trusted = result.x509_code == X509_V_OK;
   if (!result.trusted) result.error = X509_verify_cert_error_string(result.x509_code);
 
   const std::string name = reference_name(config.servername);
   if (name.empty()) return result;
-  if (is_ip_literal(name)) {
-    result.hostname_match = X509_check_ip_asc(leaf, name.c_str(), 0) == 1;
-  } else {
-    // OpenSSL ignores the subject CN whenever a DNS SAN is present (RFC 6125 §6.4.4).
-    result.hostname_match = X509_check_host(leaf, name.data(), name.size(),
-                                            X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, nullptr) == 1;
-  }
+  result.hostname_match = matches_name(leaf, name);
   return result;
 }
 
@@ -376,6 +412,8 @@ result<boost::asio::ssl::context> make_client_context(const client_config& confi
     // SSL_VERIFY_NONE lets the handshake finish with an untrusted chain, while OpenSSL still
     // verifies it and records the outcome for SSL_get_verify_result (see inspect()).
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+    // Loads OpenSSL's default digests for TLSA matching types 1 and 2 (RFC 6698 §2.1.3).
+    if (config.dane && SSL_CTX_dane_enable(ctx) <= 0) return make_error_code(errc::bad_version);
     return context;
   } catch (const boost::system::system_error& e) {
     return e.code();
@@ -409,8 +447,40 @@ result<boost::asio::ssl::context> make_server_context(const server_config& confi
   }
 }
 
+namespace {
+
+// DANE for this connection: the base domain (SNI, first reference name), the other names,
+// and the records. Records OpenSSL cannot use are skipped; if none is left, fail rather than
+// let OpenSSL fall back to PKIX, which would silently weaken the authentication asked for.
+error_code prepare_dane(SSL* ssl, const dane_config& dane) {
+  const std::string base = dane.reference_names.empty() ? "" : dane.reference_names.front();
+  if (SSL_dane_enable(ssl, base.empty() ? nullptr : base.c_str()) <= 0)
+    return make_error_code(errc::handshake_failure);
+  // RFC 7672 §3.1.1 / RFC 7671 §5.1: DANE-EE binds the key, not names or dates.
+  SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+  // RFC 7672 §3.2.3: wildcards only as a whole leftmost label.
+  SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  for (std::size_t i = 1; i < dane.reference_names.size(); ++i) {
+    if (SSL_add1_host(ssl, dane.reference_names[i].c_str()) != 1)
+      return make_error_code(errc::handshake_failure);
+  }
+  int usable = 0;
+  for (const auto& r : dane.records) {
+    if (SSL_dane_tlsa_add(ssl, r.usage, r.selector, r.matching_type, r.data.data(), r.data.size()) >
+        0)
+      ++usable;
+  }
+  if (usable == 0) return make_error_code(errc::no_usable_tlsa);
+  return {};
+}
+
+}  // namespace
+
 error_code prepare_client(SSL* ssl, const client_config& config) {
   const clear_openssl_errors_on_exit clear_errors;
+  if (config.dane) {
+    if (auto ec = prepare_dane(ssl, *config.dane)) return ec;
+  }
   const std::string name = reference_name(config.servername);
   // RFC 6066 §3: "Literal IPv4 and IPv6 addresses are not permitted in HostName".
   if (name.empty() || is_ip_literal(name)) return {};
@@ -441,6 +511,17 @@ session_facts inspect(SSL* ssl, const client_config& config) {
 }
 
 error_code verification_error(const verification& v) {
+  if (v.dane) {
+    // RFC 8460 §4.3: no record matched is validation-failure; a matched DANE-TA chain for
+    // another name is certificate-host-mismatch. DANE-EE never reaches the date checks.
+    if (v.x509_code == X509_V_OK && !v.trusted) return make_error_code(errc::no_peer_certificate);
+    if (v.x509_code == X509_V_OK) return {};
+    if (v.x509_code == X509_V_ERR_HOSTNAME_MISMATCH)
+      return make_error_code(errc::certificate_host_mismatch);
+    if (v.x509_code == X509_V_ERR_CERT_HAS_EXPIRED)
+      return make_error_code(errc::certificate_expired);
+    return make_error_code(errc::validation_failure);
+  }
   if (v.x509_code == X509_V_ERR_CERT_HAS_EXPIRED) return make_error_code(errc::certificate_expired);
   if (is_untrusted_code(v.x509_code)) return make_error_code(errc::certificate_not_trusted);
   if (v.x509_code != X509_V_OK) return make_error_code(errc::validation_failure);

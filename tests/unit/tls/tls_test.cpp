@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -668,6 +669,139 @@ TEST_F(TlsTest, ServerContextRejectsBadCertificates) {
   config.private_key_pem = "not a key";
   EXPECT_FALSE(tls::make_server_context(config));
   EXPECT_EQ(ERR_peek_error(), 0u);
+}
+
+// --- DANE (RFC 6698, RFC 7671, RFC 7672 §3) through OpenSSL's own DANE support ---
+
+// SHA-256 of the certificate's DER SubjectPublicKeyInfo: the data of a "x 1 1" TLSA record.
+std::vector<std::uint8_t> spki_sha256(const std::string& pem) {
+  const x509_ptr cert = parse_certificate(pem);
+  unsigned char* der = nullptr;
+  const int size = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert.get()), &der);
+  std::vector<std::uint8_t> digest(32);
+  unsigned int digest_size = 0;
+  EVP_Digest(der, static_cast<std::size_t>(size), digest.data(), &digest_size, EVP_sha256(),
+             nullptr);
+  OPENSSL_free(der);
+  return digest;
+}
+
+class DaneTest : public TlsTest {
+ protected:
+  // A DANE client for `records`, with the given reference names (the first is the base domain
+  // and SNI), trusting only `ca_file` for PKIX (DANE-TA/EE must not need it).
+  static tls::client_config dane_config(std::vector<tls::tlsa> records,
+                                        std::vector<std::string> names,
+                                        const std::string& ca_file = other_ca_file_) {
+    tls::client_config config;
+    config.ca_file = ca_file;
+    config.servername = names.front();
+    config.dane = tls::dane_config{std::move(records), std::move(names)};
+    return config;
+  }
+  static tls::tlsa record(std::uint8_t usage, const std::string& pem) {
+    return {usage, 1, 1, spki_sha256(pem)};
+  }
+};
+
+TEST_F(DaneTest, DaneEeIgnoresNamesAndExpiry) {
+  // RFC 7672 §3.1.1: the key binding is all; the leaf may be expired and name anything.
+  const auto cert = ca_->issue({"unrelated.test"}, tls::key_kind::ecdsa_p256,
+                               std::chrono::hours(24), std::chrono::hours(-48))
+                        .value();
+  auto server = server_context(cert);
+  const auto config = dane_config(
+      {record(3, ca_->certificate_pem()), record(3, cert.certificate_pem)}, {"mx.example.test"});
+  const auto facts = connect(server, config);
+  EXPECT_TRUE(facts.verify.dane);
+  EXPECT_TRUE(facts.verify.trusted);
+  EXPECT_FALSE(tls::verification_error(facts.verify)) << facts.verify.error;
+  EXPECT_EQ(facts.verify.dane_record, 1);
+  EXPECT_EQ(facts.verify.dane_depth, 0);
+}
+
+TEST_F(DaneTest, DaneTaMatchesTheCaSentInTheChainAndChecksEveryReferenceName) {
+  // RFC 7672 §2.2.2 / §3.2.2: the original MX name and the CNAME-expanded name both count.
+  const auto cert = leaf({"mx.example.test"});
+  auto server = server_context(cert, ca_->certificate_pem());
+  const auto config =
+      dane_config({record(2, ca_->certificate_pem())}, {"host.cdn.test", "mx.example.test"});
+  const auto facts = connect(server, config);
+  EXPECT_FALSE(tls::verification_error(facts.verify)) << facts.verify.error;
+  EXPECT_TRUE(facts.verify.hostname_match);
+  EXPECT_EQ(facts.verify.dane_record, 0);
+  EXPECT_EQ(facts.verify.dane_depth, 1);
+}
+
+TEST_F(DaneTest, DaneTaWithAnotherNameIsAHostMismatch) {
+  auto server = server_context(leaf({"other.example.test"}), ca_->certificate_pem());
+  const auto facts =
+      connect(server, dane_config({record(2, ca_->certificate_pem())}, {"mx.example.test"}));
+  EXPECT_TRUE(facts.verify.trusted);
+  EXPECT_FALSE(facts.verify.hostname_match);
+  EXPECT_EQ(tls::verification_error(facts.verify), tls::errc::certificate_host_mismatch);
+}
+
+TEST_F(DaneTest, DaneTaRefusesPartialWildcards) {
+  auto server = server_context(leaf({"m*.example.test"}), ca_->certificate_pem());
+  const auto facts =
+      connect(server, dane_config({record(2, ca_->certificate_pem())}, {"mx.example.test"}));
+  EXPECT_EQ(tls::verification_error(facts.verify), tls::errc::certificate_host_mismatch);
+}
+
+TEST_F(DaneTest, DaneTaNeedsTheTrustAnchorInTheChain) {
+  // RFC 7672 §3.1.2: the server must send the TA certificate; it is not in our store either.
+  auto server = server_context(leaf({"mx.example.test"}));
+  const auto facts =
+      connect(server, dane_config({record(2, ca_->certificate_pem())}, {"mx.example.test"}));
+  EXPECT_FALSE(facts.verify.trusted);
+  EXPECT_EQ(tls::verification_error(facts.verify), tls::errc::validation_failure);
+  EXPECT_EQ(facts.verify.dane_record, -1);
+}
+
+TEST_F(DaneTest, NoMatchingRecordIsAValidationFailureEvenWithAPkixValidChain) {
+  // The chain is PKIX-valid for our trust store, but DANE replaces PKIX: no fall-back.
+  auto server = server_context(leaf({"mx.example.test"}), ca_->certificate_pem());
+  auto config =
+      dane_config({{3, 1, 1, std::vector<std::uint8_t>(32, 0xab)}}, {"mx.example.test"}, ca_file_);
+  const auto facts = connect(server, config);
+  EXPECT_EQ(facts.verify.x509_code, X509_V_ERR_DANE_NO_MATCH);
+  EXPECT_EQ(tls::verification_error(facts.verify), tls::errc::validation_failure);
+  EXPECT_TRUE(facts.verify.hostname_match);  // reported for the user, not a pass
+}
+
+TEST_F(DaneTest, PkixEeRequiresAPkixValidChainToo) {
+  // Generic DANE (RFC 6698 §2.1.1): PKIX-EE(1) matches only a chain the store trusts.
+  const auto cert = leaf({"svc.example.test"});
+  auto server = server_context(cert, ca_->certificate_pem());
+  const auto untrusted = connect(
+      server, dane_config({record(1, cert.certificate_pem)}, {"svc.example.test"}, other_ca_file_));
+  EXPECT_TRUE(tls::verification_error(untrusted.verify));
+  const auto trusted = connect(
+      server, dane_config({record(1, cert.certificate_pem)}, {"svc.example.test"}, ca_file_));
+  EXPECT_FALSE(tls::verification_error(trusted.verify)) << trusted.verify.error;
+  EXPECT_EQ(trusted.verify.dane_depth, 0);
+}
+
+TEST_F(DaneTest, RecordsOpenSslCannotUseAreRefusedRatherThanFallingBackToPkix) {
+  auto server = server_context(leaf({"mx.example.test"}), ca_->certificate_pem());
+  const auto config = dane_config({{3, 1, 1, std::vector<std::uint8_t>(5, 0x01)},  // short
+                                   {3, 1, 9, std::vector<std::uint8_t>(32, 0x01)}},
+                                  {"mx.example.test"}, ca_file_);
+  auto client = tls::make_client_context(config).value();
+  loopback_session session(client.native_handle(), server.native_handle());
+  EXPECT_EQ(tls::prepare_client(session.client(), config), tls::errc::no_usable_tlsa);
+}
+
+TEST_F(DaneTest, SniIsTheTlsaBaseDomain) {
+  auto server = server_context(leaf({"mx.example.test"}), ca_->certificate_pem());
+  const auto config =
+      dane_config({record(2, ca_->certificate_pem())}, {"host.cdn.test", "mx.example.test"});
+  auto client = tls::make_client_context(config).value();
+  loopback_session session(client.native_handle(), server.native_handle());
+  ASSERT_FALSE(tls::prepare_client(session.client(), config));
+  ASSERT_TRUE(session.handshake());
+  EXPECT_STREQ(SSL_get_servername(session.server(), TLSEXT_NAMETYPE_host_name), "host.cdn.test");
 }
 
 }  // namespace

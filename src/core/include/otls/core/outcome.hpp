@@ -22,6 +22,13 @@ enum class outcome {
   connect_failure,            // no TCP connection to any address
   timeout,                    // a step did not finish in time
   protocol_error,             // the peer broke the protocol (garbage, oversize, early close)
+  // DNS and DANE (RFC 7672, RFC 8460 §4.3.2): decided before or instead of a connection.
+  tlsa_invalid,              // a secure TLSA RRset of which no record is usable
+  dnssec_invalid,            // a bogus DNSSEC answer: the host is not tried (temporary)
+  dane_required,             // level dane-only and no DNSSEC-validated TLSA records
+  resolver_cannot_validate,  // the resolver path strips or breaks DNSSEC: nothing validates
+  dns_failure,               // SERVFAIL, timeout or an indeterminate answer (temporary)
+  no_mail,                   // the domain accepts no mail: null MX (RFC 7505) or no host
 };
 
 std::string_view to_string(outcome o) noexcept;

@@ -1,7 +1,10 @@
 // The only layer that sees OpenSSL: client/server contexts, PKIX verification with separate
-// trust and name checks (RFC 6125 via OpenSSL's X509_check_host/ip), and session facts.
+// trust and name checks (RFC 6125 via OpenSSL's X509_check_host/ip), DANE authentication
+// through OpenSSL's own support (RFC 6698, 7671; RFC 7672 for SMTP), and session facts.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +28,7 @@ enum class errc {
   bad_ca_file,                // --cafile could not be loaded
   bad_certificate,            // our own certificate or key could not be loaded
   bad_version,                // not one of 1.0, 1.1, 1.2, 1.3
+  no_usable_tlsa,             // DANE asked for, but OpenSSL accepted none of the TLSA records
 };
 
 const boost::system::error_category& category() noexcept;
@@ -38,11 +42,33 @@ enum class version { tls1_0, tls1_1, tls1_2, tls1_3 };
 result<version> parse_version(std::string_view text);
 std::string_view to_string(version v) noexcept;
 
+// A TLSA record as OpenSSL's DANE code takes it (RFC 6698 §2.1; the tls layer does not see
+// the dns layer, so it has its own copy of the four fields).
+struct tlsa {
+  std::uint8_t usage = 0;
+  std::uint8_t selector = 0;
+  std::uint8_t matching_type = 0;
+  std::vector<std::uint8_t> data;
+  friend bool operator==(const tlsa&, const tlsa&) = default;
+};
+
+// DANE authentication instead of PKIX. Callers pass only records they consider usable: for
+// SMTP that excludes PKIX-TA(0) and PKIX-EE(1) (RFC 7672 §3.1.3); other services keep them,
+// and OpenSSL then also requires a PKIX-valid chain for those (RFC 6698 §2.1.1).
+struct dane_config {
+  std::vector<tlsa> records;
+  // The names a DANE-TA (or PKIX-*) chain must match, no partial wildcards (RFC 7672 §3.2.2,
+  // RFC 7671 §5.2). DANE-EE ignores names (RFC 7672 §3.1.1, RFC 7671 §5.1). The first name
+  // is the TLSA base domain, which is also sent as SNI (RFC 7672 §8.1).
+  std::vector<std::string> reference_names;
+};
+
 struct client_config {
   std::string ca_file;     // empty: the system trust store
   std::string servername;  // SNI and the reference identity; an IP literal is checked against
                            // IP SANs and is never sent as SNI (RFC 6066 §3)
   version min_version = version::tls1_2;  // below 1.2 also drops OpenSSL's security level to 0
+  std::optional<dane_config> dane;        // set: the chain is judged by these TLSA records
 };
 
 struct server_config {
@@ -74,10 +100,15 @@ struct certificate_info {
 };
 
 struct verification {
-  bool trusted = false;         // chain verified to a trust anchor (expiry included)
+  bool trusted = false;         // chain verified to a trust anchor (expiry included); under
+                                // DANE: a TLSA record matched the chain
   bool hostname_match = false;  // reference name found in SAN (no CN fall-back when SANs exist)
   long x509_code = 0;           // OpenSSL X509_V_* code, 0 when trusted
   std::string error;            // OpenSSL's reason, e.g. "certificate has expired"; empty if ok
+  // DANE only: which of dane_config::records matched, at which chain depth (0 = the leaf).
+  bool dane = false;
+  int dane_record = -1;
+  int dane_depth = -1;
 };
 
 struct session_facts {
