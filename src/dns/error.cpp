@@ -48,6 +48,8 @@ const char* to_string(rr_type t) noexcept {
       return "SRV";
     case rr_type::tlsa:
       return "TLSA";
+    case rr_type::dnskey:
+      return "DNSKEY";
   }
   return "?";
 }

@@ -135,6 +135,12 @@ result<cname_record> parse_cname(wire rdata) {
   return cname_record{std::move(*target)};
 }
 
+result<dnskey_record> parse_dnskey(wire rdata) {
+  // RFC 4034 §2.1: flags, protocol (always 3), algorithm, then a non-empty public key.
+  if (rdata.size() < 5) return errc::malformed_rdata;
+  return dnskey_record{get16(rdata, 0), rdata[2], rdata[3], {rdata.begin() + 4, rdata.end()}};
+}
+
 result<record> parse_rdata(rr_type type, wire rdata) {
   auto lift = [](auto r) -> result<record> {
     if (!r) return r.error();
@@ -155,6 +161,8 @@ result<record> parse_rdata(rr_type type, wire rdata) {
       return lift(parse_srv(rdata));
     case rr_type::cname:
       return lift(parse_cname(rdata));
+    case rr_type::dnskey:
+      return lift(parse_dnskey(rdata));
   }
   return errc::malformed_rdata;
 }

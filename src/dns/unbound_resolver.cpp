@@ -4,8 +4,11 @@
 
 #include <unbound.h>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <fstream>
+#include <sstream>
 #include <unordered_map>
 
 #include <boost/asio/as_tuple.hpp>
@@ -87,6 +90,28 @@ result<answer> to_answer(const std::string& qname, rr_type type, const ub_result
 }
 
 }  // namespace
+
+std::vector<std::string> read_trust_anchor_zones(const std::string& path) {
+  std::vector<std::string> zones;
+  std::ifstream in(path);
+  std::string line;
+  for (int lines = 0; lines < 10'000 && std::getline(in, line); ++lines) {
+    // "owner [ttl] [class] DS|DNSKEY ..."; continuation lines start with blanks.
+    if (line.empty() || line[0] == ';' || std::isspace(static_cast<unsigned char>(line[0])))
+      continue;
+    std::istringstream words(line);
+    std::string owner, word;
+    words >> owner;
+    bool anchor = false;
+    for (int i = 0; i < 4 && words >> word; ++i) {
+      if (word == "DS" || word == "DNSKEY") anchor = true;
+    }
+    if (!anchor || owner.starts_with('$')) continue;
+    owner = fqdn(owner);
+    if (std::find(zones.begin(), zones.end(), owner) == zones.end()) zones.push_back(owner);
+  }
+  return zones;
+}
 
 std::optional<std::string> to_unbound_forwarder(const std::string& spec) {
   std::string host;
@@ -173,6 +198,7 @@ struct unbound_resolver::impl {
   }
 
   ub_ctx* ctx;
+  std::vector<std::string> anchor_zones;
   boost::asio::posix::stream_descriptor fd;
   std::chrono::milliseconds timeout;
   std::unordered_map<pending*, std::shared_ptr<pending>> inflight;
@@ -224,8 +250,13 @@ result<std::unique_ptr<unbound_resolver>> unbound_resolver::create(boost::asio::
       return fail(errc::resolver_failure);
   }
 
-  return std::unique_ptr<unbound_resolver>(
-      new unbound_resolver(std::make_unique<impl>(ex, ctx, options.timeout)));
+  auto state = std::make_unique<impl>(ex, ctx, options.timeout);
+  state->anchor_zones = read_trust_anchor_zones(anchor);
+  return std::unique_ptr<unbound_resolver>(new unbound_resolver(std::move(state)));
+}
+
+std::vector<std::string> unbound_resolver::trust_anchor_zones() const {
+  return impl_->anchor_zones;
 }
 
 awaitable<result<answer>> unbound_resolver::query(std::string name, rr_type type) {

@@ -30,6 +30,10 @@ class fake_resolver final : public resolver {
 
   // Unknown names are NXDOMAIN with `default_status` (insecure unless changed).
   dnssec_status default_status = dnssec_status::insecure;
+  // What trust_anchor_zones() reports (the root, as with Debian's anchor, unless changed).
+  std::vector<std::string> anchor_zones{"."};
+
+  std::vector<std::string> trust_anchor_zones() const override { return anchor_zones; }
 
   awaitable<result<answer>> query(std::string name, rr_type type) override {
     queries_.emplace_back(key_name(name), type);
@@ -69,6 +73,24 @@ inline answer secure_answer(std::vector<record> records) {
   a.outcome = rcode::noerror;
   a.dnssec = dnssec_status::secure;
   a.records = std::move(records);
+  return a;
+}
+
+// The same with another status and rcode: insecure data, secure or insecure NODATA, ...
+inline answer make_answer(rcode outcome, dnssec_status status, std::vector<record> records = {}) {
+  answer a;
+  a.outcome = outcome;
+  a.dnssec = status;
+  a.records = std::move(records);
+  return a;
+}
+
+// What the unbound resolver returns for data that failed validation: SERVFAIL, no records.
+inline answer bogus_answer(std::string why = "signature expired") {
+  answer a;
+  a.outcome = rcode::servfail;
+  a.dnssec = dnssec_status::bogus;
+  a.why_bogus = std::move(why);
   return a;
 }
 

@@ -177,5 +177,16 @@ TEST(DnsMessage, CnameLoopIsBounded) {
   EXPECT_EQ(chain.size(), 17u);  // qname + 16 hops, then it stops
 }
 
+TEST(Rdata, DnskeyNeedsAKey) {
+  const bytes rdata{0x01, 0x01, 3, 13, 0xaa, 0xbb};
+  const auto key = parse_dnskey(rdata).value();
+  EXPECT_EQ(key.flags, 257);
+  EXPECT_EQ(key.protocol, 3);
+  EXPECT_EQ(key.algorithm, 13);
+  EXPECT_EQ(key.public_key, (bytes{0xaa, 0xbb}));
+  EXPECT_FALSE(parse_dnskey(bytes{0x01, 0x01, 3, 13}));
+  EXPECT_TRUE(std::holds_alternative<dnskey_record>(parse_rdata(rr_type::dnskey, rdata).value()));
+}
+
 }  // namespace
 }  // namespace otls::dns

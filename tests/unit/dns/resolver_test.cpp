@@ -9,6 +9,11 @@
 #include "fake_resolver.hpp"
 #include "otls/dns/unbound_resolver.hpp"
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+
 namespace otls::dns {
 namespace {
 
@@ -103,6 +108,23 @@ TEST(UnboundResolver, RejectsInvalidQueryNamesWithoutAsking) {
   EXPECT_EQ(run(*r, "", rr_type::a).error(), errc::bad_name);
   EXPECT_EQ(run(*r, std::string("a\0b.test", 8), rr_type::a).error(), errc::bad_name);
   EXPECT_EQ(run(*r, std::string(300, 'a'), rr_type::a).error(), errc::bad_name);
+}
+
+TEST(TrustAnchorZones, OwnerNamesOfDsAndDnskeyRecords) {
+  const auto path =
+      std::string(::testing::TempDir()) + "/otls_anchor_" + std::to_string(::getpid()) + ".key";
+  std::ofstream(path) << "; comment\n"
+                         "example.test. 3600 IN DNSKEY 257 3 13 AAAA\n"
+                         "Example.test. IN DS 1 13 2 ABCD\n"
+                         "   ( continuation DNSKEY )\n"
+                         "other.test IN DNSKEY 257 3 13 BBBB\n"
+                         "$TTL 300\n"
+                         "a.test. IN A 192.0.2.1\n";
+  EXPECT_EQ(read_trust_anchor_zones(path),
+            (std::vector<std::string>{"example.test.", "Example.test.", "other.test."}));
+  std::remove(path.c_str());
+  EXPECT_TRUE(read_trust_anchor_zones("/nonexistent/anchor.key").empty());
+  EXPECT_EQ(read_trust_anchor_zones(default_root_anchor).front(), ".");
 }
 
 }  // namespace

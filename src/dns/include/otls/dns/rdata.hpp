@@ -1,5 +1,6 @@
 // Decoders for the DNS wire format otls reads itself: domain names (RFC 1035 §3.1, §4.1.4)
-// and the RDATA of A, AAAA, MX, TXT, SRV, CNAME and TLSA (RFC 1035, 3596, 2782, 6698).
+// and the RDATA of A, AAAA, MX, TXT, SRV, CNAME, DNSKEY and TLSA (RFC 1035, 3596, 2782,
+// 4034, 6698).
 // Every read is bounds-checked; malformed input is an error, never a crash.
 #pragma once
 
@@ -29,6 +30,7 @@ result<txt_record> parse_txt(wire rdata);
 result<tlsa_record> parse_tlsa(wire rdata);
 result<srv_record> parse_srv(wire rdata);
 result<cname_record> parse_cname(wire rdata);
+result<dnskey_record> parse_dnskey(wire rdata);
 result<record> parse_rdata(rr_type type, wire rdata);
 
 // The CNAME chain in a full DNS response (the answer section), starting at the question

@@ -24,6 +24,7 @@ enum class rr_type : std::uint16_t {
   txt = 16,
   aaaa = 28,
   srv = 33,
+  dnskey = 48,
   tlsa = 52,
 };
 const char* to_string(rr_type t) noexcept;
@@ -75,7 +76,16 @@ struct cname_record {  // RFC 1035 §3.3.1
   friend bool operator==(const cname_record&, const cname_record&) = default;
 };
 
-using record = std::variant<address, mx_record, txt_record, tlsa_record, srv_record, cname_record>;
+struct dnskey_record {  // RFC 4034 §2.1; asked for only to see whether validation works
+  std::uint16_t flags = 0;
+  std::uint8_t protocol = 0;
+  std::uint8_t algorithm = 0;
+  std::vector<std::uint8_t> public_key;
+  friend bool operator==(const dnskey_record&, const dnskey_record&) = default;
+};
+
+using record = std::variant<address, mx_record, txt_record, tlsa_record, srv_record, cname_record,
+                            dnskey_record>;
 
 // Names are in presentation form, fully qualified with the trailing dot ("mx.example.").
 struct answer {
@@ -116,6 +126,9 @@ class resolver {
  public:
   virtual ~resolver() = default;
   virtual awaitable<result<answer>> query(std::string name, rr_type type) = 0;
+  // The zones whose keys the validator trusts ("." for the root anchor). Asking for their
+  // DNSKEY RRset tells whether the resolver path can deliver DNSSEC at all.
+  virtual std::vector<std::string> trust_anchor_zones() const { return {"."}; }
 };
 
 }  // namespace otls::dns

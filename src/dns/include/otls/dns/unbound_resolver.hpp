@@ -35,6 +35,7 @@ class unbound_resolver final : public resolver {
   // Must not outlive *this; queries still pending at destruction end with errc::timeout
   // at the latest when their timer fires.
   awaitable<result<answer>> query(std::string name, rr_type type) override;
+  std::vector<std::string> trust_anchor_zones() const override;
 
   struct impl;
 
@@ -42,6 +43,10 @@ class unbound_resolver final : public resolver {
   explicit unbound_resolver(std::unique_ptr<impl> p);
   std::unique_ptr<impl> impl_;
 };
+
+// The owner names of the DS and DNSKEY records in a trust-anchor file (zone-file format),
+// fully qualified, without duplicates; empty when the file cannot be read.
+std::vector<std::string> read_trust_anchor_zones(const std::string& path);
 
 // "ADDR[:PORT]" → libunbound's "ADDR@PORT" (port 53 when absent); nullopt when malformed.
 std::optional<std::string> to_unbound_forwarder(const std::string& spec);
