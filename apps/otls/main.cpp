@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "demo.hpp"
+#include "mail.hpp"
 #include "otls/proto/registry.hpp"
 #include "probe.hpp"
 
@@ -21,12 +22,33 @@ std::string scheme_help() {
   return text;
 }
 
-void add_probe(CLI::App& app, probe_options& options, std::string& level_text, double& timeout_s,
-               std::string& tls_min) {
-  auto* probe = app.add_subcommand("probe", "Probe one server: greet, upgrade, handshake, verify");
+// --resolver and --trust-anchor: where DNSSEC-validated answers come from.
+void add_dns_options(CLI::App* command, dns_settings& dns) {
+  command->add_option("--resolver", dns.resolver,
+                      "DNS resolver ADDR[:PORT] to ask (default: /etc/resolv.conf's); otls "
+                      "validates DNSSEC itself and never trusts the resolver's AD bit");
+  command
+      ->add_option("--trust-anchor", dns.trust_anchor,
+                   "DNSSEC trust anchor (DS/DNSKEY records, zone-file format; default: "
+                   "/usr/share/dns/root.key)")
+      ->check(CLI::ExistingFile);
+}
+
+CLI::App* add_probe(CLI::App& app, probe_options& options, std::string& level_text,
+                    double& timeout_s, std::string& tls_min) {
+  auto* probe = app.add_subcommand(
+      "probe", "Probe one server (URL), or every MX host of a mail domain (--mx DOMAIN)");
   probe->footer(scheme_help() + "\n" + exit_code_help);
-  probe->add_option("url", options.url, "scheme://host[:port], e.g. smtp://mx.example.org")
-      ->required();
+  auto* url =
+      probe->add_option("url", options.url, "scheme://host[:port], e.g. smtp://mx.example.org");
+  auto* mx = probe->add_option("--mx", options.mx_domain,
+                               "probe each MX host of this mail domain on port 25, in preference "
+                               "order, with DANE where it applies (default level dane)");
+  url->excludes(mx);
+  probe->add_flag("--dane", options.dane,
+                  "check the host's TLSA records (_PORT._tcp.HOST, DNSSEC-validated); where "
+                  "DANE applies it decides, elsewhere the level does");
+  add_dns_options(probe, options.dns);
   probe->add_flag("--json", options.json, "print one JSON object (see docs/json.md)");
   probe
       ->add_option("--cafile", options.settings.tls.ca_file,
@@ -44,13 +66,30 @@ void add_probe(CLI::App& app, probe_options& options, std::string& level_text, d
   probe
       ->add_option("--level", level_text,
                    "may: TLS if offered, plaintext reported; encrypt: TLS required, not "
-                   "verified; verify (default): TLS required, chain and name verified")
-      ->check(CLI::IsMember({"may", "encrypt", "verify"}));
+                   "verified; verify (default for a URL): TLS required, chain and name "
+                   "verified; dane (default for --mx): DANE where it applies, else may; "
+                   "dane-only: DANE must apply")
+      ->check(CLI::IsMember({"may", "encrypt", "verify", "dane", "dane-only"}));
   auto* v4 = probe->add_flag_callback(
       "-4", [&] { options.settings.family = otls::net::address_family::ipv4; }, "IPv4 only");
   auto* v6 = probe->add_flag_callback(
       "-6", [&] { options.settings.family = otls::net::address_family::ipv6; }, "IPv6 only");
   v4->excludes(v6);
+  return probe;
+}
+
+CLI::App* add_policy(CLI::App& app, policy_options& options, double& timeout_s) {
+  auto* policy = app.add_subcommand(
+      "policy", "Show a mail domain's transport-security policy: MX hosts, DNSSEC, DANE");
+  policy->footer(
+      "Exit codes: 0 the report was made; 10 the MX lookup failed (bogus, SERVFAIL, a "
+      "resolver that cannot validate); 12 the domain accepts no mail; 64 usage error.");
+  policy->add_option("domain", options.domain, "mail domain, e.g. example.org")->required();
+  policy->add_flag("--json", options.json, "print one JSON object (see docs/json.md)");
+  add_dns_options(policy, options.dns);
+  policy->add_option("--timeout", timeout_s, "seconds allowed for each DNS query (default 10)")
+      ->check(CLI::Range(0.1, 3600.0));
+  return policy;
 }
 
 }  // namespace
@@ -64,7 +103,11 @@ int main(int argc, char** argv) {
   std::string level_text = "verify";
   double timeout_s = 10;
   std::string tls_min = "1.2";
-  add_probe(app, probe, level_text, timeout_s, tls_min);
+  auto* probe_cmd = add_probe(app, probe, level_text, timeout_s, tls_min);
+
+  policy_options policy;
+  double policy_timeout_s = 10;
+  add_policy(app, policy, policy_timeout_s);
 
   demo_options demo;
   auto* demo_cmd = app.add_subcommand(
@@ -80,6 +123,13 @@ int main(int argc, char** argv) {
 
   try {
     if (app.got_subcommand("probe")) {
+      if (probe.url.empty() == probe.mx_domain.empty()) {
+        fmt::print(stderr, "otls probe: give either a URL or --mx DOMAIN\n");
+        return exit_usage;
+      }
+      // Mail domains default to DANE where it applies, like Postfix's "dane" level.
+      const bool level_given = probe_cmd->count("--level") > 0;
+      if (!level_given && (!probe.mx_domain.empty() || probe.dane)) level_text = "dane";
       probe.security = parse_level(level_text);
       probe.settings.timeout =
           std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000.0));
@@ -89,7 +139,12 @@ int main(int argc, char** argv) {
         return exit_usage;
       }
       probe.settings.tls.min_version = *version;
+      if (!probe.mx_domain.empty()) return run_mx_probe(std::move(probe));
       return run_probe(std::move(probe));
+    }
+    if (app.got_subcommand("policy")) {
+      policy.timeout = std::chrono::milliseconds(static_cast<long long>(policy_timeout_s * 1000.0));
+      return run_policy(policy);
     }
     if (app.got_subcommand("demo")) return run_demo(demo);
   } catch (const std::exception& e) {

@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include "dane_report.hpp"
 #include "otls/net/error.hpp"
 #include "otls/tls/tls.hpp"
 #include "terminal.hpp"
@@ -27,13 +28,19 @@ const char* const exit_code_help =
     "  7   protocol error (garbage, oversized line, early close, service refused)\n"
     "  8   timeout\n"
     "  9   response injection (plaintext after the STARTTLS go-ahead)\n"
+    "  10  DNS failure: bogus DNSSEC answer, a resolver that cannot validate, SERVFAIL\n"
+    "  11  DANE required (level dane-only) but no DNSSEC-validated TLSA records\n"
+    "  12  the domain accepts no mail (null MX, or no mail host at all)\n"
     "  64  usage error (bad URL, bad option, unreadable CA file)\n";
 
 level parse_level(const std::string& text) {
   if (text == "may") return level::may;
   if (text == "encrypt") return level::encrypt;
   if (text == "verify") return level::verify;
-  throw std::invalid_argument("unknown level '" + text + "' (expected may, encrypt or verify)");
+  if (text == "dane") return level::dane;
+  if (text == "dane-only") return level::dane_only;
+  throw std::invalid_argument("unknown level '" + text +
+                              "' (expected may, encrypt, verify, dane or dane-only)");
 }
 
 std::string_view to_string(level l) {
@@ -44,19 +51,50 @@ std::string_view to_string(level l) {
       return "encrypt";
     case level::verify:
       return "verify";
+    case level::dane:
+      return "dane";
+    case level::dane_only:
+      return "dane-only";
   }
   return "verify";
 }
 
+bool wants_dane(level l) {
+  return l == level::dane || l == level::dane_only;
+}
+
+policy::dane_fallback fallback_of(level l) {
+  switch (l) {
+    case level::may:
+    case level::dane:
+      return policy::dane_fallback::may;
+    case level::encrypt:
+      return policy::dane_fallback::encrypt;
+    case level::verify:
+      return policy::dane_fallback::verify;
+    case level::dane_only:
+      return policy::dane_fallback::refuse;
+  }
+  return policy::dane_fallback::refuse;
+}
+
 void apply_level(level l, net::client_settings& settings) {
-  settings.dialect.require_tls = l != level::may;
+  settings.dialect.require_tls = l != level::may && l != level::dane;
   settings.verify_certificate = l == level::verify;
 }
 
+core::outcome probe_result::outcome() const {
+  return refusal ? *refusal : net::outcome_of(report.error);
+}
+
 int exit_code_for(const net::client_report& report) {
-  using core::outcome;
   if (report.error == tls::errc::bad_ca_file) return exit_usage;
-  switch (net::outcome_of(report.error)) {
+  return exit_code_for(net::outcome_of(report.error));
+}
+
+int exit_code_for(core::outcome o) {
+  using core::outcome;
+  switch (o) {
     case outcome::ok:
       return exit_ok;
     case outcome::connect_failure:
@@ -72,7 +110,16 @@ int exit_code_for(const net::client_report& report) {
     case outcome::certificate_expired:
     case outcome::certificate_not_trusted:
     case outcome::validation_failure:
+    case outcome::tlsa_invalid:
       return exit_verification;
+    case outcome::dnssec_invalid:
+    case outcome::resolver_cannot_validate:
+    case outcome::dns_failure:
+      return exit_dns;
+    case outcome::dane_required:
+      return exit_dane_required;
+    case outcome::no_mail:
+      return exit_no_mail;
     case outcome::timeout:
       return exit_timeout;
     case outcome::response_injection:
@@ -166,11 +213,28 @@ nlohmann::json to_json(const net::client_report& report, level l) {
   return out;
 }
 
+nlohmann::json to_json(const probe_result& result, level l) {
+  auto out = to_json(result.report, l);
+  if (result.refusal) {
+    out["outcome"] = core::to_string(*result.refusal);
+    out["error"] = {{"message", "not connected: " + std::string(core::to_string(*result.refusal))},
+                    {"detail", result.refusal_detail},
+                    {"peer_text", nlohmann::json::array()}};
+  }
+  out["dane"] = result.dane ? dane_probe_json(result) : nlohmann::json(nullptr);
+  return out;
+}
+
 void print_human(std::FILE* out, const net::client_report& report, level l, bool colour) {
+  print_human(out, probe_result{report, {}, {}, {}}, l, colour);
+}
+
+void print_human(std::FILE* out, const probe_result& result, level l, bool colour) {
+  const auto& report = result.report;
   auto row = [&](std::string_view key, const std::string& value, tone t = tone::plain) {
     fmt::print(out, "  {:<16} {}\n", key, styled(printable(value), t, colour));
   };
-  const auto outcome = net::outcome_of(report.error);
+  const auto outcome = result.outcome();
   fmt::print(out, "{} {}  (level {})\n", styled("otls probe", tone::bold, colour),
              report.target.to_string(), to_string(l));
   if (!report.address.empty()) row("address", report.address);
@@ -214,16 +278,73 @@ void print_human(std::FILE* out, const net::client_report& report, level l, bool
   }
   if (!report.facts.capabilities_after_tls.empty())
     row("after TLS", join(report.facts.capabilities_after_tls, ", "));
+  if (result.dane) print_dane_rows(row, result);
   for (const auto& w : report.warnings) row("warning", w, tone::warn);
-  if (report.error) {
+  if (result.refusal) {
+    row("outcome", std::string(core::to_string(outcome)), tone::bad);
+    row("why", result.refusal_detail);
+  } else if (report.error) {
     row("outcome", std::string(core::to_string(outcome)), tone::bad);
     if (!report.diag.detail.empty()) row("why", report.diag.detail);
     for (const auto& line : report.diag.peer_text) row("server said", line, tone::dim);
   } else {
     row("outcome", "ok", tone::good);
   }
-  row("elapsed", std::to_string(report.elapsed.count()) + " ms", tone::dim);
+  if (!result.refusal) row("elapsed", std::to_string(report.elapsed.count()) + " ms", tone::dim);
 }
+
+awaitable<probe_result> probe_planned(proto::target target, net::client_settings settings, level l,
+                                      policy::host_facts facts) {
+  probe_result result;
+  result.report.target = target;
+  const auto plan = policy::plan_connection(facts, fallback_of(l));
+  result.dane = std::move(facts);
+  if (!plan.connect) {
+    result.refusal = plan.refusal;
+    result.refusal_detail = plan.detail;
+    co_return result;
+  }
+  settings.dialect.require_tls = plan.require_tls;
+  settings.verify_certificate = plan.verify_pkix || plan.dane.has_value();
+  if (!plan.servername.empty()) settings.tls.servername = plan.servername;  // RFC 7672 §8.1
+  settings.tls.dane = plan.dane;
+  if (settings.endpoints.empty()) {
+    for (const auto& a : result.dane->addresses) settings.endpoints.emplace_back(a, target.port);
+  }
+  result.report = co_await net::run_client(target, settings);
+  auto& warnings = result.report.warnings;
+  warnings.insert(warnings.begin(), plan.warnings.begin(), plan.warnings.end());
+  warnings.insert(warnings.begin(), result.dane->warnings.begin(), result.dane->warnings.end());
+  co_return result;
+}
+
+result<std::unique_ptr<dns::unbound_resolver>> make_resolver(boost::asio::any_io_executor ex,
+                                                             const dns_settings& dns,
+                                                             net::duration timeout) {
+  dns::unbound_options options;
+  options.resolver = dns.resolver;
+  options.trust_anchor = dns.trust_anchor;
+  options.timeout = timeout;
+  return dns::unbound_resolver::create(std::move(ex), options);
+}
+
+namespace {
+
+// `otls probe URL --dane`: the URL's host and port name the TLSA RRset (_PORT._tcp.HOST).
+awaitable<probe_result> probe_with_dane(proto::target target, probe_options options,
+                                        dns::resolver& resolver) {
+  const auto mode = target.proto->family == std::string_view("smtp") ? policy::dane_mode::smtp
+                                                                     : policy::dane_mode::generic;
+  policy::address_families families;
+  families.v4 = options.settings.family != net::address_family::ipv6;
+  families.v6 = options.settings.family != net::address_family::ipv4;
+  auto facts =
+      co_await policy::lookup_host(resolver, target.url.host, target.port, mode, families, true);
+  co_return co_await probe_planned(std::move(target), std::move(options.settings), options.security,
+                                   std::move(facts));
+}
+
+}  // namespace
 
 int run_probe(probe_options options) {
   auto target = proto::resolve_target(options.url);
@@ -232,22 +353,39 @@ int run_probe(probe_options options) {
     return exit_usage;
   }
   apply_level(options.security, options.settings);
+  const bool dane = options.dane || wants_dane(options.security);
+  if (dane && target->url.kind != core::host_kind::dns_name) {
+    fmt::print(stderr, "otls probe: --dane needs a host name: an IP address has no TLSA records\n");
+    return exit_usage;
+  }
   boost::asio::io_context io(1);  // one thread: lets asio skip its internal locking
-  auto future = boost::asio::co_spawn(io, net::run_client(*target, options.settings),
-                                      boost::asio::use_future);
+  std::unique_ptr<dns::unbound_resolver> resolver;
+  if (dane) {
+    auto made = make_resolver(io.get_executor(), options.dns, options.settings.timeout);
+    if (!made) {
+      fmt::print(stderr, "otls probe: {} (--resolver, --trust-anchor)\n", made.error().message());
+      return exit_usage;
+    }
+    resolver = std::move(*made);
+  }
+  auto work = [&]() -> awaitable<probe_result> {
+    if (resolver) co_return co_await probe_with_dane(*target, options, *resolver);
+    co_return probe_result{co_await net::run_client(*target, options.settings), {}, {}, {}};
+  };
+  auto future = boost::asio::co_spawn(io, work(), boost::asio::use_future);
   io.run();
-  const net::client_report report = future.get();
-  if (report.error == tls::errc::bad_ca_file) {
-    fmt::print(stderr, "otls probe: {}\n", report.diag.detail);
+  const probe_result result = future.get();
+  if (result.report.error == tls::errc::bad_ca_file) {
+    fmt::print(stderr, "otls probe: {}\n", result.report.diag.detail);
     return exit_usage;
   }
   if (options.json)
     // Peer bytes need not be UTF-8: replace invalid sequences rather than fail the report.
-    fmt::print("{}\n", to_json(report, options.security)
+    fmt::print("{}\n", to_json(result, options.security)
                            .dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
   else
-    print_human(stdout, report, options.security, colour_enabled(stdout));
-  return exit_code_for(report);
+    print_human(stdout, result, options.security, colour_enabled(stdout));
+  return exit_code_for(result.outcome());
 }
 
 }  // namespace otls::app

@@ -32,8 +32,10 @@ bool family_allowed(address_family family, const tcp::endpoint& ep) {
 awaitable<result<std::vector<tcp::endpoint>>> resolve(const proto::target& target,
                                                       const client_settings& settings,
                                                       client_report& report) {
-  std::vector<tcp::endpoint> endpoints;
-  if (target.url.kind != core::host_kind::dns_name) {
+  std::vector<tcp::endpoint> endpoints = settings.endpoints;
+  if (!endpoints.empty()) {
+    // Already resolved by the caller.
+  } else if (target.url.kind != core::host_kind::dns_name) {
     endpoints.emplace_back(boost::asio::ip::make_address(target.url.host), target.port);
   } else {
     auto executor = co_await boost::asio::this_coro::executor;

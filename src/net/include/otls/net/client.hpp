@@ -22,6 +22,9 @@ struct client_settings {
   proto::client_options dialect;   // require_tls false: plaintext allowed and reported
   tls::client_config tls;          // servername empty: the target's host
   bool verify_certificate = true;  // stop unless the chain is trusted and the name matches
+  // Non-empty: connect to these (e.g. DNSSEC-validated addresses) instead of resolving the
+  // target's host through the system resolver.
+  std::vector<tcp::endpoint> endpoints;
 };
 
 struct connect_attempt {
