@@ -370,7 +370,10 @@ int run_probe(probe_options options) {
   }
   auto work = [&]() -> awaitable<probe_result> {
     if (resolver) co_return co_await probe_with_dane(*target, options, *resolver);
-    co_return probe_result{co_await net::run_client(*target, options.settings), {}, {}, {}};
+    // Named first: GCC 12 miscompiles a co_await inside a braced initializer.
+    probe_result plain;
+    plain.report = co_await net::run_client(*target, options.settings);
+    co_return plain;
   };
   auto future = boost::asio::co_spawn(io, work(), boost::asio::use_future);
   io.run();
