@@ -38,11 +38,6 @@ std::string hex(const std::vector<std::uint8_t>& bytes) {
   return out;
 }
 
-std::string without_root_dot(std::string name) {
-  if (name.size() > 1 && name.back() == '.') name.pop_back();
-  return name;
-}
-
 nlohmann::json dane_json(const policy::host_facts& f) {
   using nlohmann::json;
   json tlsa = json::array();

@@ -30,6 +30,6 @@ void print_dane_rows(const row_printer& row, const probe_result& result);
 void print_dane_facts(const row_printer& row, const policy::host_facts& facts);
 
 std::string hex(const std::vector<std::uint8_t>& bytes);
-std::string without_root_dot(std::string name);
+using dns::without_root_dot;
 
 }  // namespace otls::app

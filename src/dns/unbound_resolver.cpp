@@ -24,11 +24,6 @@ namespace {
 constexpr auto nothrow = boost::asio::as_tuple(boost::asio::use_awaitable);
 constexpr int class_in = 1;
 
-std::string fqdn(std::string name) {
-  if (name.empty() || name.back() != '.') name += '.';
-  return name;
-}
-
 bool valid_query_name(const std::string& name) {
   // 253 presentation octets without the root dot (RFC 1035 §2.3.4); NULs would truncate
   // the C string libunbound sees and silently ask about another name.
@@ -40,7 +35,7 @@ bool valid_query_name(const std::string& name) {
 // libunbound sets neither when no trust anchor covers the name (insecure).
 result<answer> to_answer(const std::string& qname, rr_type type, const ub_result& r) {
   answer a;
-  a.qname = fqdn(qname);
+  a.qname = fully_qualified(qname);
   a.type = type;
   a.ttl = r.ttl > 0 ? static_cast<std::uint32_t>(r.ttl) : 0;
   if (r.nxdomain || r.rcode == 3) {
@@ -76,7 +71,7 @@ result<answer> to_answer(const std::string& qname, rr_type type, const ub_result
 
   // libunbound reports only the final canonical name; the aliases on the way are in the
   // answer packet (RFC 7672 §2.2.2 needs them).
-  a.canonical_name = r.canonname ? fqdn(r.canonname) : a.qname;
+  a.canonical_name = r.canonname ? fully_qualified(r.canonname) : a.qname;
   if (r.answer_packet && r.answer_len > 0) {
     auto chain = cname_chain(wire(static_cast<const std::uint8_t*>(r.answer_packet),
                                   static_cast<std::size_t>(r.answer_len)));
@@ -107,7 +102,7 @@ std::vector<std::string> read_trust_anchor_zones(const std::string& path) {
       if (word == "DS" || word == "DNSKEY") anchor = true;
     }
     if (!anchor || owner.starts_with('$')) continue;
-    owner = fqdn(owner);
+    owner = fully_qualified(owner);
     if (std::find(zones.begin(), zones.end(), owner) == zones.end()) zones.push_back(owner);
   }
   return zones;

@@ -10,17 +10,6 @@ namespace {
 using dns::dnssec_status;
 using dns::rcode;
 
-std::string fqdn(std::string name) {
-  if (name.empty() || name.back() != '.') name += '.';
-  return name;
-}
-
-// Reference names and SNI are written without the root dot (RFC 6066 §3).
-std::string without_root_dot(std::string name) {
-  if (name.size() > 1 && name.back() == '.') name.pop_back();
-  return name;
-}
-
 bool same_name(std::string a, std::string b) {
   auto lower = [](std::string& s) {
     std::transform(s.begin(), s.end(), s.begin(),
@@ -28,7 +17,7 @@ bool same_name(std::string a, std::string b) {
   };
   lower(a);
   lower(b);
-  return fqdn(a) == fqdn(b);
+  return dns::fully_qualified(a) == dns::fully_qualified(b);
 }
 
 // A bogus answer means dnssec-invalid only if the resolver path can validate at all.
@@ -65,7 +54,8 @@ awaitable<bool> find_tlsa(dns::resolver& resolver, host_facts& f, std::string& b
   if (!same_name(canonical, f.host)) candidates.push_back(canonical);
   candidates.push_back(f.host);
   for (const auto& candidate : candidates) {
-    const std::string name = "_" + std::to_string(f.port) + "._tcp." + fqdn(candidate);
+    const std::string name =
+        "_" + std::to_string(f.port) + "._tcp." + dns::fully_qualified(candidate);
     f.tlsa_looked_up = true;
     f.tlsa_name = name;
     auto r = co_await resolver.query(name, dns::rr_type::tlsa);
@@ -148,7 +138,7 @@ awaitable<bool> resolver_validates(dns::resolver& resolver) {
 awaitable<host_facts> lookup_host(dns::resolver& resolver, std::string host, std::uint16_t port,
                                   dane_mode mode, address_families families, bool want_dane) {
   host_facts f;
-  f.host = fqdn(std::move(host));
+  f.host = dns::fully_qualified(std::move(host));
   f.port = port;
 
   std::vector<dns::rr_type> types;
@@ -215,8 +205,8 @@ awaitable<host_facts> lookup_host(dns::resolver& resolver, std::string host, std
     f.tlsa.push_back(classify_tlsa(t, mode));
     if (f.tlsa.back().usable) ++f.usable;
   }
-  f.reference_names.push_back(without_root_dot(base));
-  if (!same_name(base, f.host)) f.reference_names.push_back(without_root_dot(f.host));
+  f.reference_names.push_back(dns::without_root_dot(base));
+  if (!same_name(base, f.host)) f.reference_names.push_back(dns::without_root_dot(f.host));
   if (f.usable > 0) {
     f.verdict = dane_verdict::authenticate;
   } else {

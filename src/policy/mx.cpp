@@ -7,15 +7,6 @@
 #include "otls/policy/dane.hpp"
 
 namespace otls::policy {
-namespace {
-
-std::string fqdn(std::string name) {
-  if (name.empty() || name.back() != '.') name += '.';
-  return name;
-}
-
-}  // namespace
-
 const char* to_string(mail_route r) noexcept {
   switch (r) {
     case mail_route::mx:
@@ -34,7 +25,7 @@ const char* to_string(mail_route r) noexcept {
 
 mx_facts interpret_mx(const std::string& domain, const dns::answer& a, bool domain_has_addresses) {
   mx_facts f;
-  f.domain = fqdn(domain);
+  f.domain = dns::fully_qualified(domain);
   f.rcode = a.outcome;
   f.dnssec = a.dnssec;
   if (a.dnssec == dns::dnssec_status::bogus) {
@@ -74,7 +65,7 @@ mx_facts interpret_mx(const std::string& domain, const dns::answer& a, bool doma
     if (mx->exchange == ".") {
       ++null_mx;
     } else {
-      f.hosts.push_back({fqdn(mx->exchange), mx->preference});
+      f.hosts.push_back({dns::fully_qualified(mx->exchange), mx->preference});
     }
   }
   if (f.hosts.empty() && null_mx > 0) {
@@ -96,7 +87,7 @@ mx_facts interpret_mx(const std::string& domain, const dns::answer& a, bool doma
 }
 
 awaitable<mx_facts> lookup_mx(dns::resolver& resolver, std::string domain) {
-  domain = fqdn(std::move(domain));
+  domain = dns::fully_qualified(std::move(domain));
   auto r = co_await resolver.query(domain, dns::rr_type::mx);
   if (!r) {
     mx_facts f;

@@ -39,6 +39,17 @@ const char* to_string(rcode r) noexcept;
 enum class dnssec_status { secure, insecure, bogus, indeterminate };
 const char* to_string(dnssec_status s) noexcept;
 
+// Names in presentation form: answers carry them fully qualified ("mx.example."); reports,
+// SNI and certificate checks want them without the root dot (RFC 6066 §3).
+inline std::string fully_qualified(std::string name) {
+  if (name.empty() || name.back() != '.') name += '.';
+  return name;
+}
+inline std::string without_root_dot(std::string name) {
+  if (name.size() > 1 && name.back() == '.') name.pop_back();
+  return name;
+}
+
 using address = boost::asio::ip::address;  // A (RFC 1035 §3.4.1) and AAAA (RFC 3596)
 
 struct mx_record {  // RFC 1035 §3.3.9; exchange "." is a null MX (RFC 7505)
