@@ -8,7 +8,8 @@ Reusable building blocks for tests/interop/ and bench/:
   keep its logs in the test's temporary directory;
 * TestCA: the otls test-CA maker ($OTLS_TESTCA) wrapped for Python;
 * Postfix: a private Postfix instance (own config, queue and data directories) with
-  one or more smtpd listeners on 127.0.0.1 high ports;
+  one or more smtpd listeners on 127.0.0.1 high ports (or a listener's own loopback
+  address and fixed port, e.g. 127.0.2.1:25 for DANE);
 * Dovecot: a private Dovecot (IMAP, POP3, ManageSieve, LMTP; STARTTLS and implicit TLS)
   on 127.0.0.2, reached from 127.0.0.1 so that it does not trust its clients by address;
 * INN: a private INN tree with nnrpd (STARTTLS, NNTPS) and innd (transit mode) on 127.0.0.2;
@@ -618,7 +619,7 @@ class TestCA:
 
 @dataclasses.dataclass
 class Listener:
-    """One smtpd listener of a private Postfix instance (one 127.0.0.1 port).
+    """One smtpd listener of a private Postfix instance (one port on 127.0.0.1, or on `address`).
 
     level: smtpd_tls_security_level: "may" (STARTTLS offered), "encrypt" (STARTTLS
     required), "none" (STARTTLS not offered). wrapper: implicit TLS (smtps, port 465
@@ -626,7 +627,9 @@ class Listener:
     and an RSA leaf may be combined). tls_protocols: smtpd_tls_protocols, e.g.
     ">=TLSv1.2, <=TLSv1.2". refuse_starttls: STARTTLS is advertised but the command
     is rewritten by smtpd_command_filter, so Postfix answers "500 5.5.2 Error:
-    command not recognized".
+    command not recognized". address: the loopback address to bind (DANE tests give each
+    MX host its own 127.0.x.y). fixed_port: bind this port (e.g. 25, as root) instead of
+    a free high port; a taken fixed port is not retried with another one.
     """
     name: str
     leafs: Sequence[Leaf] = ()
@@ -635,6 +638,8 @@ class Listener:
     tls_protocols: Optional[str] = None
     refuse_starttls: bool = False
     hostname: Optional[str] = None  # myhostname for this listener (banner, EHLO)
+    address: str = LOOPBACK
+    fixed_port: int = 0
     port: int = 0
     token: str = ""
 
@@ -780,7 +785,7 @@ class Postfix(_Instance):
         last = None
         for attempt in range(attempts):
             for l in self.listeners.values():
-                l.port = free_port()
+                l.port = l.fixed_port or free_port(l.address)
                 l.token = f"otls-interop-{self.token}-{l.name}"
             self._write_instance()
             self._preflight()
@@ -800,8 +805,8 @@ class Postfix(_Instance):
                 last = e
                 self.survivors += self.daemon.survivors
                 port_taken = isinstance(e, ForeignPort) or "Address already in use" in self.daemon.tail_text(200)
-                if not port_taken:
-                    raise
+                if not port_taken or all(l.fixed_port for l in self.listeners.values()):
+                    raise  # fixed ports would only be taken again
         raise HarnessError(f"Postfix did not start after {attempts} attempts: {last}")
 
     def stop(self) -> list[tuple[int, str]]:
@@ -866,7 +871,7 @@ class Postfix(_Instance):
 
     def _ready(self) -> bool:
         for l in self.listeners.values():
-            banner = smtp_banner(LOOPBACK, l.port, implicit_tls=l.wrapper, timeout=5.0)
+            banner = smtp_banner(l.address, l.port, implicit_tls=l.wrapper, timeout=5.0)
             if l.token not in banner:
                 raise ForeignPort(f"port {l.port} answered with someone else's banner: {banner!r}")
         return True
@@ -922,6 +927,9 @@ class Postfix(_Instance):
             "mydestination": "",
             "relay_domains": "",
             "mynetworks": "127.0.0.0/8",
+            # not the listeners' own addresses: Postfix accepts only interface addresses here
+            # ("no local interface found for 127.0.2.1"), while a master.cf entry may bind any
+            # address routed to lo (all of 127.0.0.0/8)
             "inet_interfaces": LOOPBACK,
             "inet_protocols": "ipv4",
             "smtp_bind_address": LOOPBACK,
@@ -976,7 +984,7 @@ class Postfix(_Instance):
                 if "}" in v or "\n" in v:
                     raise ValueError(f"unsupported master.cf value {v!r}")
             args = " ".join(f"-o {{ {k} = {v} }}" for k, v in opts.items())
-            lines.append(f"{LOOPBACK}:{l.port} inet n - n - - smtpd {args}")
+            lines.append(f"{l.address}:{l.port} inet n - n - - smtpd {args}")
         lines += [
             "tlsmgr    unix  -       -       n       1000?   1       tlsmgr",
             "anvil     unix  -       -       n       -       1       anvil",
@@ -1945,10 +1953,9 @@ class ProbeResult:
         return describe(self.cp) + (f"\nJSON error: {self.json_error}" if self.json_error else "")
 
 
-def otls_probe(url: str, *args: str, timeout: float = 60.0, json_output: bool = True) -> ProbeResult:
-    """Run `$OTLS_BIN probe URL [--json] ARGS...` (bounded) and parse its JSON object."""
-    argv = [require_env("OTLS_BIN"), "probe", url] + (["--json"] if json_output else []) + [str(a) for a in args]
-    cp = run(argv, timeout=timeout)
+def otls_json(args: Sequence[str], *, timeout: float = 60.0, json_output: bool = True) -> ProbeResult:
+    """Run `$OTLS_BIN ARGS...` (bounded) and parse the one JSON object it prints."""
+    cp = run([require_env("OTLS_BIN"), *[str(a) for a in args]], timeout=timeout)
     obj, err = None, None
     if json_output:
         try:
@@ -1958,6 +1965,12 @@ def otls_probe(url: str, *args: str, timeout: float = 60.0, json_output: bool = 
         except ValueError as e:
             err = f"stdout is not one JSON object: {e}"
     return ProbeResult(cp, obj, err)
+
+
+def otls_probe(url: str, *args: str, timeout: float = 60.0, json_output: bool = True) -> ProbeResult:
+    """Run `$OTLS_BIN probe URL [--json] ARGS...` (bounded) and parse its JSON object."""
+    return otls_json(["probe", url] + (["--json"] if json_output else []) + list(args), timeout=timeout,
+                     json_output=json_output)
 
 
 # ---------------------------------------------------------------------------
