@@ -245,7 +245,8 @@ void print_human(std::FILE* out, const probe_result& result, level l, bool colou
     row("before TLS", join(report.facts.capabilities_before_tls, ", "));
   if (!report.implicit_tls && !report.facts.banner.empty()) {
     if (!report.facts.starttls_offered)
-      row("STARTTLS", "not offered", l == level::may ? tone::warn : tone::bad);
+      row("STARTTLS", "not offered",
+          fallback_of(l) == policy::dane_fallback::may ? tone::warn : tone::bad);
     else
       row("STARTTLS", report.facts.starttls_accepted ? "offered, accepted" : "offered, refused",
           report.facts.starttls_accepted ? tone::good : tone::bad);
