@@ -319,6 +319,54 @@ class DaneInterop(harness.InteropTestCase):
             for p in mx.get("probes") or []:
                 self.assertEqual(p.get("attempts") or [], [], r.describe())
 
+    # -- level dane-only, and one host by URL with --dane
+
+    def dane_args(self) -> list:
+        return ["--resolver", dane_world.RESOLVER, "--trust-anchor", self.world.anchor, "--timeout", "10",
+                "--json"]
+
+    def test_dane_only_refuses_hosts_without_dane(self):
+        # RFC 8460 dane-required: no DNSSEC-validated TLSA records, so no connection at all.
+        c = self.world.cases["insecure"]
+        r = self.otls_json(["probe", "--mx", c.domain, "--level", "dane-only", *self.dane_args()])
+        self.assertEqual((r.rc, r.json.get("outcome")), (11, "dane-required"), r.describe())
+        mx = self._mx(c, r, level="dane-only")
+        self.assertEqual(mx.get("probes"), [], r.describe())
+        # A secure RRset of unusable records is tlsa-invalid at dane-only (not encrypt).
+        c = self.world.cases["pkix"]
+        r = self.otls_json(["probe", "--mx", c.domain, "--level", "dane-only", *self.dane_args()])
+        self.assertEqual((r.rc, r.json.get("outcome")), (6, "tlsa-invalid"), r.describe())
+        # Where DANE applies, dane-only is the same as dane.
+        c = self.world.cases["ee"]
+        r = self.otls_json(["probe", "--mx", c.domain, "--level", "dane-only", *self.dane_args()])
+        self.assertEqual((r.rc, r.json.get("outcome")), (0, "ok"), r.describe())
+
+    def test_single_host_with_dane_flag(self):
+        ee = self.world.cases["ee"]
+        r = self.otls_json(["probe", f"smtp://{ee.mx}", "--dane", *self.dane_args()])
+        self.assertEqual((r.rc, r.json.get("outcome"), r.json.get("level")), (0, "ok", "dane"), r.describe())
+        dane = r.json.get("dane") or {}
+        self.assertEqual((dane.get("applies"), dane.get("verdict"), dane.get("outcome")), (True, "dane", "ok"),
+                         r.describe())
+        self.assertEqual(dane.get("matched"), {"record": 0, "depth": 0}, r.describe())
+        self.assertEqual(r.json.get("address"), f"{ee.address}:25", r.describe())
+        # SNI and the reference name are the TLSA base domain (RFC 7672 §8.1).
+        self.assertEqual((r.json.get("certificate") or {}).get("reference_name"), ee.mx, r.describe())
+
+        wrong = self.world.cases["tawrong"]
+        r = self.otls_json(["probe", f"smtp://{wrong.mx}", "--dane", *self.dane_args()])
+        self.assertEqual((r.rc, r.json.get("outcome")), (6, HOST_MISMATCH), r.describe())
+        self.assertEqual((r.json.get("dane") or {}).get("outcome"), HOST_MISMATCH, r.describe())
+
+        # --dane with --level verify: where DANE applies it decides (the test CA is not trusted
+        # here, so PKIX alone would fail); where it does not, verify does.
+        r = self.otls_json(["probe", f"smtp://{ee.mx}", "--dane", "--level", "verify", *self.dane_args()])
+        self.assertEqual((r.rc, r.json.get("outcome")), (0, "ok"), r.describe())
+        insecure = self.world.cases["insecure"]
+        r = self.otls_json(["probe", f"smtp://{insecure.mx}", "--dane", "--level", "verify",
+                            *self.dane_args()])
+        self.assertEqual((r.rc, r.json.get("outcome")), (6, "certificate-not-trusted"), r.describe())
+
     # -- otls policy
 
     def test_policy(self):
