@@ -145,7 +145,7 @@ void print_mail(std::FILE* out, const mail_report& report, const probe_options* 
     for (const auto& w : h.facts.warnings) row("warning", w, tone::warn);
     if (h.refusal) {
       row(probe ? "outcome" : "not usable", std::string(core::to_string(*h.refusal)), tone::bad);
-      row("why", h.refusal_detail, tone::plain);
+      if (h.refusal_detail != h.facts.detail) row("why", h.refusal_detail, tone::plain);
     }
     for (const auto& p : h.probes) {
       fmt::print(out, "\n");
