@@ -54,7 +54,7 @@ struct session_facts {
   std::vector<std::string> capabilities_after_tls;
   bool starttls_offered = false;
   bool starttls_accepted = false;
-  bool ended_in_plaintext = false;  // opportunistic level continued without TLS
+  bool ended_in_plaintext = false;    // opportunistic level continued without TLS
   std::vector<std::string> warnings;  // what an opportunistic level let pass, for the report
 };
 
