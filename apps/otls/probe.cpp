@@ -31,6 +31,7 @@ const char* const exit_code_help =
     "  10  DNS failure: bogus DNSSEC answer, a resolver that cannot validate, SERVFAIL\n"
     "  11  DANE required (level dane-only) but no DNSSEC-validated TLSA records\n"
     "  12  the domain accepts no mail (null MX, or no mail host at all)\n"
+    "  13  MTA-STS: the MX host is not in the enforced policy, or the policy is unusable\n"
     "  64  usage error (bad URL, bad option, unreadable CA file)\n";
 
 level parse_level(const std::string& text) {
@@ -120,6 +121,11 @@ int exit_code_for(core::outcome o) {
       return exit_dane_required;
     case outcome::no_mail:
       return exit_no_mail;
+    case outcome::sts_policy_fetch_error:
+    case outcome::sts_policy_invalid:
+    case outcome::sts_webpki_invalid:
+    case outcome::mx_not_in_policy:
+      return exit_policy;
     case outcome::timeout:
       return exit_timeout;
     case outcome::response_injection:

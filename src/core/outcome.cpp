@@ -7,7 +7,7 @@
 namespace otls::core {
 namespace {
 
-constexpr std::array<std::pair<outcome, std::string_view>, 20> names{{
+constexpr std::array<std::pair<outcome, std::string_view>, 24> names{{
     {outcome::ok, "ok"},
     {outcome::starttls_not_supported, "starttls-not-supported"},
     {outcome::starttls_rejected, "starttls-rejected"},
@@ -28,6 +28,10 @@ constexpr std::array<std::pair<outcome, std::string_view>, 20> names{{
     {outcome::resolver_cannot_validate, "resolver-cannot-validate"},
     {outcome::dns_failure, "dns-failure"},
     {outcome::no_mail, "no-mail"},
+    {outcome::sts_policy_fetch_error, "sts-policy-fetch-error"},
+    {outcome::sts_policy_invalid, "sts-policy-invalid"},
+    {outcome::sts_webpki_invalid, "sts-webpki-invalid"},
+    {outcome::mx_not_in_policy, "mx-not-in-policy"},
 }};
 
 }  // namespace

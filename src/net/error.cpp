@@ -22,6 +22,8 @@ class net_category final : public boost::system::error_category {
         return "plaintext followed the STARTTLS go-ahead (response injection)";
       case errc::connection_lost:
         return "the connection was lost";
+      case errc::http_failure:
+        return "the HTTP response was malformed or too large";
     }
     return "unknown otls.net error";
   }
@@ -47,6 +49,7 @@ core::outcome outcome_of(const error_code& ec) noexcept {
       case errc::response_injection:
         return outcome::response_injection;
       case errc::connection_lost:
+      case errc::http_failure:
         return outcome::protocol_error;
     }
   }

@@ -29,6 +29,11 @@ enum class outcome {
   resolver_cannot_validate,  // the resolver path strips or breaks DNSSEC: nothing validates
   dns_failure,               // SERVFAIL, timeout or an indeterminate answer (temporary)
   no_mail,                   // the domain accepts no mail: null MX (RFC 7505) or no host
+  // MTA-STS (RFC 8461, RFC 8460 §4.3.2).
+  sts_policy_fetch_error,  // the policy could not be fetched (HTTP error, redirect, timeout)
+  sts_policy_invalid,      // the policy (or its TXT record) is malformed
+  sts_webpki_invalid,      // the policy host's certificate failed PKIX validation
+  mx_not_in_policy,        // enforce: the MX host matches no "mx" pattern (RFC 8461 §4.1)
 };
 
 std::string_view to_string(outcome o) noexcept;

@@ -12,6 +12,7 @@ enum class errc {
   timeout,              // a step did not finish within its time limit
   response_injection,   // bytes followed the go-ahead reply before the handshake (rule 1)
   connection_lost,      // reset or broken pipe mid-exchange
+  http_failure,         // a malformed HTTP response, or a body over the limit (https.hpp)
 };
 
 const boost::system::error_category& category() noexcept;
