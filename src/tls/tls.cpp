@@ -270,8 +270,10 @@ bool has_forward_secrecy(const SSL* ssl, const SSL_CIPHER* cipher) {
 
 bool matches_name(X509* leaf, const std::string& name) {
   if (is_ip_literal(name)) return X509_check_ip_asc(leaf, name.c_str(), 0) == 1;
-  // OpenSSL ignores the subject CN whenever a DNS SAN is present (RFC 6125 §6.4.4).
-  return X509_check_host(leaf, name.data(), name.size(), X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS,
+  // subjectAltName DNS-IDs only, never the subject CN: RFC 8461 §4.2 forbids the CN fall-back
+  // for MTA-STS, and no CA has issued SAN-less server certificates for years (RFC 9525).
+  return X509_check_host(leaf, name.data(), name.size(),
+                         X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS | X509_CHECK_FLAG_NEVER_CHECK_SUBJECT,
                          nullptr) == 1;
 }
 
@@ -305,6 +307,50 @@ verification verify_dane(SSL* ssl, X509* leaf, const dane_config& dane) {
   return result;
 }
 
+// Fingerprint pinning: the leaf's certificate or SPKI digest must be one of the configured.
+verification verify_fingerprint(X509* leaf, const client_config& config) {
+  verification result;
+  result.fingerprint = true;
+  const auto info = describe(leaf);
+  auto lower = [](std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::erase(s, ':');
+    return s;
+  };
+  for (const auto& f : config.fingerprints) {
+    const auto want = lower(f);
+    if (want == info.sha256_fingerprint || want == info.spki_sha256) result.trusted = true;
+  }
+  result.hostname_match = result.trusted;  // names do not matter for a pinned key
+  if (!result.trusted)
+    result.error =
+        "neither the certificate's nor its public key's SHA-256 digest is a configured "
+        "fingerprint";
+  return result;
+}
+
+// A PKIX verdict on the peer's chain against the context's trust store and `name`, computed
+// apart from the handshake's own verification (which DANE may have replaced).
+verification verify_pkix_for_report(SSL* ssl, X509* leaf, const std::string& name) {
+  verification result;
+  X509_STORE* store = SSL_CTX_get_cert_store(SSL_get_SSL_CTX(ssl));
+  STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl);
+  X509_STORE_CTX* ctx = X509_STORE_CTX_new();
+  if (ctx == nullptr || X509_STORE_CTX_init(ctx, store, leaf, chain) != 1) {
+    X509_STORE_CTX_free(ctx);
+    result.error = "could not run PKIX verification";
+    result.x509_code = X509_V_ERR_UNSPECIFIED;
+    return result;
+  }
+  X509_STORE_CTX_set_default(ctx, "ssl_server");
+  result.trusted = X509_verify_cert(ctx) == 1;
+  result.x509_code = result.trusted ? X509_V_OK : X509_STORE_CTX_get_error(ctx);
+  if (!result.trusted) result.error = X509_verify_cert_error_string(result.x509_code);
+  X509_STORE_CTX_free(ctx);
+  result.hostname_match = matches_name(leaf, name);
+  return result;
+}
+
 verification verify_peer(SSL* ssl, X509* leaf, const client_config& config) {
   verification result;
   if (leaf == nullptr) {
@@ -314,6 +360,7 @@ verification verify_peer(SSL* ssl, X509* leaf, const client_config& config) {
     return result;
   }
   if (config.dane) return verify_dane(ssl, leaf, *config.dane);
+  if (!config.fingerprints.empty()) return verify_fingerprint(leaf, config);
   result.x509_code = SSL_get_verify_result(ssl);
   result.trusted = result.x509_code == X509_V_OK;
   if (!result.trusted) result.error = X509_verify_cert_error_string(result.x509_code);
@@ -459,7 +506,8 @@ error_code prepare_dane(SSL* ssl, const dane_config& dane) {
   // RFC 7672 §3.1.1 / RFC 7671 §5.1: DANE-EE binds the key, not names or dates.
   SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
   // RFC 7672 §3.2.3: wildcards only as a whole leftmost label.
-  SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  SSL_set_hostflags(ssl,
+                    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS | X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
   for (std::size_t i = 1; i < dane.reference_names.size(); ++i) {
     if (SSL_add1_host(ssl, dane.reference_names[i].c_str()) != 1)
       return make_error_code(errc::handshake_failure);
@@ -507,10 +555,13 @@ session_facts inspect(SSL* ssl, const client_config& config) {
   const x509_ptr leaf(SSL_get1_peer_certificate(ssl));
   if (facts.chain.empty() && leaf) facts.chain.push_back(describe(leaf.get()));  // resumed
   facts.verify = verify_peer(ssl, leaf.get(), config);
+  if (!config.pkix_report_name.empty() && leaf)
+    facts.pkix_report = verify_pkix_for_report(ssl, leaf.get(), config.pkix_report_name);
   return facts;
 }
 
 error_code verification_error(const verification& v) {
+  if (v.fingerprint) return v.trusted ? error_code{} : make_error_code(errc::validation_failure);
   if (v.dane) {
     // RFC 8460 §4.3: no record matched is validation-failure; a matched DANE-TA chain for
     // another name is certificate-host-mismatch. DANE-EE never reaches the date checks.

@@ -804,4 +804,34 @@ TEST_F(DaneTest, SniIsTheTlsaBaseDomain) {
   EXPECT_STREQ(SSL_get_servername(session.server(), TLSEXT_NAMETYPE_host_name), "host.cdn.test");
 }
 
+// --- fingerprint pinning and the PKIX view reported beside DANE ---
+
+TEST_F(DaneTest, FingerprintsPinTheCertificateOrItsKey) {
+  const auto cert = leaf({"unrelated.test"});
+  auto server = server_context(cert);
+  tls::client_config config = client_config("mx.example.test", other_ca_file_);
+  const auto facts = connect(server, client_config("mx.example.test"));
+  config.fingerprints = {facts.chain[0].spki_sha256};
+  auto pinned = connect(server, config);
+  EXPECT_TRUE(pinned.verify.fingerprint);
+  EXPECT_FALSE(tls::verification_error(pinned.verify));
+  config.fingerprints = {facts.chain[0].sha256_fingerprint};
+  EXPECT_FALSE(tls::verification_error(connect(server, config).verify));
+  config.fingerprints = {std::string(64, '0')};
+  EXPECT_EQ(tls::verification_error(connect(server, config).verify), tls::errc::validation_failure);
+}
+
+TEST_F(DaneTest, PkixIsReportedBesideDane) {
+  const auto cert = leaf({"other.example.test"});
+  auto server = server_context(cert, ca_->certificate_pem());
+  auto config = dane_config({record(3, cert.certificate_pem)}, {"mx.example.test"}, ca_file_);
+  config.pkix_report_name = "mx.example.test";
+  const auto facts = connect(server, config);
+  EXPECT_FALSE(tls::verification_error(facts.verify));  // DANE-EE passes
+  ASSERT_TRUE(facts.pkix_report);
+  EXPECT_TRUE(facts.pkix_report->trusted);
+  EXPECT_FALSE(facts.pkix_report->hostname_match);  // MTA-STS would have refused it
+  EXPECT_EQ(tls::verification_error(*facts.pkix_report), tls::errc::certificate_host_mismatch);
+}
+
 }  // namespace

@@ -69,6 +69,12 @@ struct client_config {
                            // IP SANs and is never sent as SNI (RFC 6066 §3)
   version min_version = version::tls1_2;  // below 1.2 also drops OpenSSL's security level to 0
   std::optional<dane_config> dane;        // set: the chain is judged by these TLSA records
+  // Non-empty: the leaf is judged by these SHA-256 digests (of the certificate or of its
+  // SubjectPublicKeyInfo, hex), names and CAs ignored, like Postfix's fingerprint level.
+  std::vector<std::string> fingerprints;
+  // Non-empty: also judge the chain by PKIX against the trust store and this name, for the
+  // report only (MTA-STS's view where DANE decides, RFC 8461 §2).
+  std::string pkix_report_name;
 };
 
 struct server_config {
@@ -102,9 +108,10 @@ struct certificate_info {
 struct verification {
   bool trusted = false;         // chain verified to a trust anchor (expiry included); under
                                 // DANE: a TLSA record matched the chain
-  bool hostname_match = false;  // reference name found in SAN (no CN fall-back when SANs exist)
+  bool hostname_match = false;  // reference name found among the SAN DNS-IDs (never the CN)
   long x509_code = 0;           // OpenSSL X509_V_* code, 0 when trusted
   std::string error;            // OpenSSL's reason, e.g. "certificate has expired"; empty if ok
+  bool fingerprint = false;     // judged by client_config::fingerprints
   // DANE only: which of dane_config::records matched, at which chain depth (0 = the leaf).
   bool dane = false;
   int dane_record = -1;
@@ -118,6 +125,7 @@ struct session_facts {
   bool forward_secrecy = false;
   std::vector<certificate_info> chain;  // as sent by the peer, leaf first
   verification verify;
+  std::optional<verification> pkix_report;  // when client_config::pkix_report_name is set
 };
 
 // After a completed client handshake: what was negotiated and what the chain proves.
