@@ -37,8 +37,8 @@ const char* to_string(sts_mode m) noexcept;
 
 struct sts_policy {
   sts_mode mode = sts_mode::none;
-  std::vector<std::string> mx;   // patterns as published: "mail.example.com", "*.example.net"
-  std::uint32_t max_age = 0;     // seconds, at most sts_max_age_limit
+  std::vector<std::string> mx;  // patterns as published: "mail.example.com", "*.example.net"
+  std::uint32_t max_age = 0;    // seconds, at most sts_max_age_limit
 };
 
 // RFC 8461 §3.2: max_age is at most 31557600 (about a year).
@@ -47,7 +47,8 @@ inline constexpr std::uint32_t sts_max_age_limit = 31'557'600;
 // RFC 8461 §3.2: "key: value" lines, CRLF or LF, keys case-sensitive as in the ABNF, unknown
 // keys ignored; version STSv1, mode, max_age (1-10 digits) required, and at least one mx line
 // unless mode is none. A max_age above the limit is capped (documented in docs/mta-sts.md).
-// Errors say what is wrong in `detail` (the outcome is sts-policy-invalid).
+// Errors say what is wrong in `detail` (the outcome is sts-policy-invalid); on success
+// `detail` is empty or carries a warning (the max_age cap).
 std::optional<sts_policy> parse_sts_policy(std::string_view body, std::string& detail);
 
 // RFC 8461 §4.1: the MX host (as written in the MX record, trailing dot ignored) matches
@@ -56,7 +57,9 @@ bool sts_mx_matches(std::string_view pattern, std::string_view mx_host);
 bool sts_policy_covers(const sts_policy& policy, std::string_view mx_host);
 
 // RFC 8460 §3: the TXT RRset at _smtp._tls.<domain>: "v=TLSRPTv1;" then "rua=" with one or
-// more comma-separated URIs (mailto: or https:).
+// more comma-separated URIs (mailto: or https:). `found` means exactly one such record, well
+// formed, with at least one usable URI; other schemes are left out of `rua` and named in
+// `detail`, which also says why when not found.
 struct tlsrpt_record {
   bool found = false;
   std::vector<std::string> rua;
