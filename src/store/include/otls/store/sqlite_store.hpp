@@ -9,13 +9,19 @@
 
 namespace otls::store {
 
-// The default location: $OTLS_STORE, else $XDG_CACHE_HOME/otls/policy.sqlite, else
-// ~/.cache/otls/policy.sqlite (the directory is created on open).
+// The default location: $OTLS_STORE if non-empty, else $XDG_CACHE_HOME/otls/policy.sqlite
+// (absolute values only, as the XDG spec says), else $HOME/.cache/otls/policy.sqlite, else
+// /var/cache/otls/policy.sqlite. open() creates missing directories with mode 0700.
 std::string default_store_path();
 
+// Domains are normalised (ASCII lower case, no trailing dot) on every call. One connection per
+// object, used by one thread at a time (calls are serialised); open one object per thread or
+// process for parallelism: they share the file safely.
 class sqlite_store final : public policy_store {
  public:
   // Opens or creates the database; ":memory:" gives a private in-memory store (tests).
+  // Errors: open_failed (path unusable), corrupt (not an otls store, or damaged),
+  // schema_too_new (a newer otls's file, left untouched), io_failure (e.g. locked too long).
   static result<std::unique_ptr<sqlite_store>> open(const std::string& path);
   ~sqlite_store() override;
   sqlite_store(const sqlite_store&) = delete;

@@ -14,13 +14,15 @@
 namespace otls::store {
 
 enum class errc {
-  open_failed = 1,     // the database file cannot be opened or created
-  schema_too_new,      // written by a newer otls: refuse rather than corrupt it
-  corrupt,             // not an otls store, or damaged
-  io_failure,          // a statement failed (disk full, locked beyond the busy timeout, ...)
+  open_failed = 1,  // the database file cannot be opened or created
+  schema_too_new,   // written by a newer otls: refuse rather than corrupt it
+  corrupt,          // not an otls store, or damaged
+  io_failure,       // a statement failed (disk full, locked beyond the busy timeout, ...)
 };
 const boost::system::error_category& category() noexcept;
-inline error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), category()}; }
+inline error_code make_error_code(errc e) noexcept {
+  return {static_cast<int>(e), category()};
+}
 
 // One cached MTA-STS policy. Times are seconds since the epoch (UTC).
 struct sts_entry {
