@@ -22,15 +22,17 @@ struct https_settings {
 
 struct https_response {
   unsigned status = 0;
-  std::string content_type;  // the Content-Type header as sent, "" when absent
+  std::string content_type;             // the Content-Type header as sent, "" when absent
   std::optional<std::string> location;  // a redirect's Location (never followed)
-  std::string body;                     // empty unless status == 200
+  std::string body;                     // empty unless status == 200 (other bodies go unread)
 };
 
-// GET https://HOST/TARGET. Errors: errc::connect_failure / timeout; tls::errc::* from
+// GET https://HOST/TARGET. Errors: errc::connect_failure / timeout (settings.timeout bounds the
+// whole fetch, so a server trickling bytes still times out); tls::errc::* from the handshake or
 // verification (the certificate must be trusted and match the host: the caller maps these to
-// sts-webpki-invalid); errc::http_failure for a malformed response or a body over the limit
-// (diag.detail says which). Any status is a result, not an error.
+// sts-webpki-invalid); errc::http_failure for a malformed, truncated or oversized response
+// (diag.detail says which; diag.peer_text holds the start of a reply that was not HTTP);
+// errc::connection_lost for a reset mid-exchange. Any status is a result, not an error.
 awaitable<result<https_response>> https_get(std::string host, std::string target,
                                             https_settings settings, diagnostics& diag);
 
