@@ -1,5 +1,6 @@
-// Mail-domain commands: `otls probe --mx DOMAIN` (every MX host, DANE where it applies) and
-// `otls policy DOMAIN` (the transport-security policy without connecting).
+// Mail-domain commands: `otls probe --mx DOMAIN` (every MX host under one decision per host)
+// and `otls policy DOMAIN` (the transport-security policy without delivering: MX, DANE,
+// MTA-STS, TLSRPT, the STARTTLS-Everywhere list, local rules, the decision per MX).
 #pragma once
 
 #include <string>
@@ -9,11 +10,15 @@
 namespace otls::app {
 
 struct policy_options {
-  std::string domain;
+  std::string domain;  // empty only with --refresh
   bool json = false;
+  bool check = false;    // also connect to each MX and check its certificate names
+  bool refresh = false;  // refresh cached MTA-STS policies near expiry (RFC 8461 §5.1)
   dns_settings dns;
+  mail_policy_settings mail;
   net::duration timeout{10'000};
   net::address_family family = net::address_family::any;
+  std::string ca_file;  // --cafile for --check
 };
 
 int run_mx_probe(probe_options options);

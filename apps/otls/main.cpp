@@ -34,6 +34,28 @@ void add_dns_options(CLI::App* command, dns_settings& dns) {
       ->check(CLI::ExistingFile);
 }
 
+// Where MTA-STS policies, the STARTTLS-Everywhere list and local rules come from.
+void add_mail_policy_options(CLI::App* command, mail_policy_settings& mail) {
+  command
+      ->add_option("--sts-cafile", mail.sts_cafile,
+                   "trust anchors (PEM) for MTA-STS policy hosts instead of the system store")
+      ->check(CLI::ExistingFile);
+  auto* store =
+      command->add_option("--store", mail.store_path,
+                          "the MTA-STS policy cache (SQLite; default $OTLS_STORE, else "
+                          "$XDG_CACHE_HOME/otls/policy.sqlite or ~/.cache/otls/policy.sqlite)");
+  command->add_flag("--no-store", mail.no_store, "keep no MTA-STS cache")->excludes(store);
+  command
+      ->add_option("--policy-list", mail.policy_list,
+                   "a STARTTLS-Everywhere policy list (JSON) applied like MTA-STS policies")
+      ->check(CLI::ExistingFile);
+  command
+      ->add_option("--local", mail.local_rules,
+                   "per-domain overrides (TOML: [domain.\"example.org\"] level, mx, "
+                   "fingerprints)")
+      ->check(CLI::ExistingFile);
+}
+
 CLI::App* add_probe(CLI::App& app, probe_options& options, std::string& level_text,
                     double& timeout_s, std::string& tls_min) {
   auto* probe = app.add_subcommand(
@@ -49,6 +71,7 @@ CLI::App* add_probe(CLI::App& app, probe_options& options, std::string& level_te
                   "check the host's TLSA records (_PORT._tcp.HOST, DNSSEC-validated); where "
                   "DANE applies it decides, elsewhere the level does");
   add_dns_options(probe, options.dns);
+  add_mail_policy_options(probe, options.mail);
   probe->add_flag("--json", options.json, "print one JSON object (see docs/json.md)");
   probe
       ->add_option("--cafile", options.settings.tls.ca_file,
@@ -83,10 +106,29 @@ CLI::App* add_policy(CLI::App& app, policy_options& options, double& timeout_s) 
       "policy", "Show a mail domain's transport-security policy: MX hosts, DNSSEC, DANE");
   policy->footer(
       "Exit codes: 0 the report was made; 10 the MX lookup failed (bogus, SERVFAIL, a "
-      "resolver that cannot validate); 12 the domain accepts no mail; 64 usage error.");
-  policy->add_option("domain", options.domain, "mail domain, e.g. example.org")->required();
+      "resolver that cannot validate); 12 the domain accepts no mail; 64 usage error.\n"
+      "Decision per MX: local rules (--local) first; then DANE where it applies (a failing "
+      "DANE is never rescued by MTA-STS, RFC 8461 §2); then MTA-STS; then the "
+      "STARTTLS-Everywhere list (--policy-list); then the default level dane.");
+  policy->add_option("domain", options.domain, "mail domain, e.g. example.org");
   policy->add_flag("--json", options.json, "print one JSON object (see docs/json.md)");
+  policy->add_flag("--check", options.check,
+                   "also connect to each MX and report certificates whose names would fail "
+                   "MTA-STS (RFC 8461 §4.2)");
+  policy->add_flag("--refresh", options.refresh,
+                   "re-fetch the MTA-STS policy even if cached; without DOMAIN: every cached "
+                   "policy expiring within a day, four at a time");
+  policy
+      ->add_option("--cafile", options.ca_file,
+                   "trust anchors (PEM) for the MX certificates checked by --check")
+      ->check(CLI::ExistingFile);
   add_dns_options(policy, options.dns);
+  add_mail_policy_options(policy, options.mail);
+  auto* v4 = policy->add_flag_callback(
+      "-4", [&] { options.family = otls::net::address_family::ipv4; }, "IPv4 only");
+  auto* v6 = policy->add_flag_callback(
+      "-6", [&] { options.family = otls::net::address_family::ipv6; }, "IPv6 only");
+  v4->excludes(v6);
   policy->add_option("--timeout", timeout_s, "seconds allowed for each DNS query (default 10)")
       ->check(CLI::Range(0.1, 3600.0));
   return policy;
@@ -143,6 +185,10 @@ int main(int argc, char** argv) {
       return run_probe(std::move(probe));
     }
     if (app.got_subcommand("policy")) {
+      if (policy.domain.empty() && !policy.refresh) {
+        fmt::print(stderr, "otls policy: give a DOMAIN (or --refresh alone)\n");
+        return exit_usage;
+      }
       policy.timeout = std::chrono::milliseconds(static_cast<long long>(policy_timeout_s * 1000.0));
       return run_policy(policy);
     }

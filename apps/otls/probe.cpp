@@ -228,11 +228,25 @@ nlohmann::json to_json(const probe_result& result, level l) {
                     {"peer_text", nlohmann::json::array()}};
   }
   out["dane"] = result.dane ? dane_probe_json(result) : nlohmann::json(nullptr);
+  out["report_only"] = result.report_only;
+  if (result.report.tls && result.report.tls->pkix_report) {
+    const auto& v = *result.report.tls->pkix_report;
+    const auto ec = tls::verification_error(v);
+    out["pkix_report"] = {
+        {"trusted", v.trusted},
+        {"hostname_match", v.hostname_match},
+        {"outcome", core::to_string(net::outcome_of(ec))},
+        {"error", v.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(v.error)}};
+  } else {
+    out["pkix_report"] = nullptr;
+  }
   return out;
 }
 
 void print_human(std::FILE* out, const net::client_report& report, level l, bool colour) {
-  print_human(out, probe_result{report, {}, {}, {}}, l, colour);
+  probe_result result;
+  result.report = report;
+  print_human(out, result, l, colour);
 }
 
 void print_human(std::FILE* out, const probe_result& result, level l, bool colour) {
@@ -300,21 +314,24 @@ void print_human(std::FILE* out, const probe_result& result, level l, bool colou
   if (!result.refusal) row("elapsed", std::to_string(report.elapsed.count()) + " ms", tone::dim);
 }
 
-awaitable<probe_result> probe_planned(proto::target target, net::client_settings settings, level l,
-                                      policy::host_facts facts) {
+awaitable<probe_result> probe_planned(proto::target target, net::client_settings settings,
+                                      policy::connection_plan plan, policy::host_facts facts) {
   probe_result result;
   result.report.target = target;
-  const auto plan = policy::plan_connection(facts, fallback_of(l));
   result.dane = std::move(facts);
+  result.report_only = plan.report_only;
   if (!plan.connect) {
     result.refusal = plan.refusal;
     result.refusal_detail = plan.detail;
     co_return result;
   }
   settings.dialect.require_tls = plan.require_tls;
-  settings.verify_certificate = plan.verify_pkix || plan.dane.has_value();
+  settings.verify_certificate =
+      plan.verify_pkix || plan.dane.has_value() || !plan.fingerprints.empty();
   if (!plan.servername.empty()) settings.tls.servername = plan.servername;  // RFC 7672 §8.1
   settings.tls.dane = plan.dane;
+  settings.tls.fingerprints = plan.fingerprints;
+  settings.tls.pkix_report_name = plan.pkix_report_name;
   if (settings.endpoints.empty()) {
     for (const auto& a : result.dane->addresses) settings.endpoints.emplace_back(a, target.port);
   }
@@ -347,7 +364,8 @@ awaitable<probe_result> probe_with_dane(proto::target target, probe_options opti
   families.v6 = options.settings.family != net::address_family::ipv4;
   auto facts =
       co_await policy::lookup_host(resolver, target.url.host, target.port, mode, families, true);
-  co_return co_await probe_planned(std::move(target), std::move(options.settings), options.security,
+  auto plan = policy::plan_connection(facts, fallback_of(options.security));
+  co_return co_await probe_planned(std::move(target), std::move(options.settings), std::move(plan),
                                    std::move(facts));
 }
 

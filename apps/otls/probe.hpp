@@ -46,6 +46,15 @@ struct dns_settings {
   std::string trust_anchor;  // empty: Debian's root anchor
 };
 
+// Where MTA-STS policies, the STARTTLS-Everywhere list and local rules come from.
+struct mail_policy_settings {
+  std::string sts_cafile;   // trust anchors for mta-sts.<domain> (default: the system store)
+  std::string store_path;   // the policy cache (default: store::default_store_path())
+  bool no_store = false;    // keep no cache (every run is a first sight)
+  std::string policy_list;  // a STARTTLS-Everywhere list file (JSON)
+  std::string local_rules;  // a TOML file of per-domain overrides
+};
+
 struct probe_options {
   std::string url;
   std::string mx_domain;  // --mx: probe every MX host of this mail domain instead of url
@@ -53,6 +62,7 @@ struct probe_options {
   bool dane = false;  // look up TLSA records (implied by the dane levels)
   bool json = false;
   dns_settings dns;
+  mail_policy_settings mail;  // --mx only
   net::client_settings settings;
 };
 
@@ -71,6 +81,7 @@ struct probe_result {
   std::optional<core::outcome> refusal;
   std::string refusal_detail;
   std::optional<policy::host_facts> dane;
+  bool report_only = false;  // failures are reported only (MTA-STS testing mode)
 
   core::outcome outcome() const;
 };
@@ -83,10 +94,10 @@ nlohmann::json to_json(const probe_result& result, level l);
 void print_human(std::FILE* out, const net::client_report& report, level l, bool colour);
 void print_human(std::FILE* out, const probe_result& result, level l, bool colour);
 
-// Connects as the plan for `facts` says (DANE records and names, or the level's fall-back),
-// to the host's DNSSEC-looked-up addresses unless settings.endpoints names others.
-awaitable<probe_result> probe_planned(proto::target target, net::client_settings settings, level l,
-                                      policy::host_facts facts);
+// Connects as `plan` says (DANE records and names, PKIX names, fingerprints, or nothing to
+// check), to the host's DNSSEC-looked-up addresses unless settings.endpoints names others.
+awaitable<probe_result> probe_planned(proto::target target, net::client_settings settings,
+                                      policy::connection_plan plan, policy::host_facts facts);
 
 result<std::unique_ptr<dns::unbound_resolver>> make_resolver(boost::asio::any_io_executor ex,
                                                              const dns_settings& dns,

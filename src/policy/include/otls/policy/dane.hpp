@@ -95,8 +95,11 @@ struct connection_plan {
   std::string detail;
   bool require_tls = false;
   bool verify_pkix = false;
-  std::optional<tls::dane_config> dane;  // authenticate with these records and names
-  std::string servername;                // SNI: the TLSA base domain under DANE
+  std::optional<tls::dane_config> dane;   // authenticate with these records and names
+  std::string servername;                 // SNI: the TLSA base domain under DANE
+  std::vector<std::string> fingerprints;  // level fingerprint
+  std::string pkix_report_name;           // also report PKIX for this name (MTA-STS beside DANE)
+  bool report_only = false;               // failures are reported, delivery would go on
   std::vector<std::string> warnings;
 };
 
