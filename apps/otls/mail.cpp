@@ -189,6 +189,7 @@ awaitable<mail_report> examine(mail_context& ctx, std::string domain, const prob
     in.local = report.local ? &*report.local : nullptr;
     in.default_level = default_level_of(probe);
     r.decision = policy::decide(in);
+    for (const auto o : r.decision.reported) r.reported.emplace_back(core::to_string(o));
     auto plan = policy::plan_for(r.decision, r.facts);
 
     if ((probe || check_ca) && plan.connect) {

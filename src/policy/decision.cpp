@@ -26,6 +26,7 @@ decision pkix_by_policy(const decision_inputs& in, decision_source source, sts_m
       d.refusal = core::outcome::mx_not_in_policy;
       d.refusal_detail = why + " (mode enforce: the host must not be used, RFC 8461 §4.1)";
     } else {
+      d.reported.push_back(core::outcome::mx_not_in_policy);
       d.notes.push_back(why + " (mode testing: reported only)");
     }
   }
@@ -119,10 +120,11 @@ decision decide(const decision_inputs& in) {
       d.notes.push_back("DANE decides for this host; the MTA-STS policy (mode " +
                         std::string(to_string(in.sts->mode)) +
                         ") is checked too and its failures are only reported (RFC 8461 §2)");
-      if (!sts_policy_covers(*in.sts, bare(in.mx_host)))
+      if (!sts_policy_covers(*in.sts, bare(in.mx_host))) {
+        d.reported.push_back(core::outcome::mx_not_in_policy);
         d.notes.push_back(bare(in.mx_host) +
-                          " matches no mx pattern of the MTA-STS policy "
-                          "(reported; DANE decides)");
+                          " matches no mx pattern of the MTA-STS policy (reported; DANE decides)");
+      }
     }
     return d;
   }

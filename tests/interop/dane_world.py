@@ -70,9 +70,11 @@ def which(tool: str) -> Optional[str]:
     return shutil.which(tool, path="/usr/sbin:/usr/bin:/sbin:/bin")
 
 
-def require_tools() -> None:
-    """unittest.SkipTest naming the Debian package when a tool this world needs is missing."""
-    missing = [f"{t} (Debian package {p})" for t, p in REQUIRED_TOOLS.items() if not which(t)]
+def require_tools(tools: Optional[dict] = None) -> None:
+    """unittest.SkipTest naming the Debian package when a tool this world needs is missing
+    (`tools`: tool -> Debian package; default REQUIRED_TOOLS)."""
+    tools = REQUIRED_TOOLS if tools is None else tools
+    missing = [f"{t} (Debian package {p})" for t, p in tools.items() if not which(t)]
     if not harness.POSTFIX_MASTER.exists():
         missing.append(f"{harness.POSTFIX_MASTER} (Debian package postfix)")
     if missing:
@@ -182,6 +184,111 @@ class DnsAnswer:
     text: str
 
 
+# ---------------------------------------------------------------------------
+# building blocks shared with other DNS worlds (sts_world.py): signing, nsd, drill, Postfix MX hosts
+
+
+def sign_zone(d: Path, zone: str, unsigned: Path) -> tuple[Path, Path]:
+    """Sign the zone file `unsigned` (origin `zone`) with one fresh ECDSA P-256 key with the SEP
+    flag (ldns-keygen -k, files in `d`); returns (signed zone file, that key's .key file: the
+    trust anchor)."""
+    cp = harness.run(["ldns-keygen", "-a", "ECDSAP256SHA256", "-k", zone], timeout=30, cwd=str(d))
+    if cp.returncode != 0:
+        raise harness.HarnessError("ldns-keygen failed" + harness.describe(cp))
+    base = cp.stdout.strip().splitlines()[-1]
+    signed = Path(f"{unsigned}.signed")
+    cp = harness.run(["ldns-signzone", "-f", signed, unsigned, d / base], timeout=30)
+    if cp.returncode != 0:
+        raise harness.HarnessError("ldns-signzone failed" + harness.describe(cp))
+    return signed, d / f"{base}.key"
+
+
+def nsd_conf(d: Path, name: str, port: int, zones: dict[str, Path], address: str = "127.0.0.1") -> Path:
+    """Write and check (nsd-checkconf) d/NAME.conf: nsd on ADDRESS:PORT, every file in `d`."""
+    text = f"""server:
+  ip-address: {address}
+  port: {port}
+  username: ""
+  chroot: ""
+  zonesdir: "{d}"
+  database: ""
+  zonelistfile: "{d}/{name}.zone.list"
+  xfrdfile: "{d}/{name}.xfrd.state"
+  xfrdir: "{d}"
+  pidfile: "{d}/{name}.pid"
+  logfile: "{d}/{name}.log"
+  server-count: 1
+  verbosity: 1
+remote-control:
+  control-enable: no
+"""
+    for zone, path in zones.items():
+        text += f"zone:\n  name: {zone}\n  zonefile: \"{path}\"\n"
+    conf = d / f"{name}.conf"
+    conf.write_text(text)
+    cp = harness.run(["nsd-checkconf", conf], timeout=30)
+    if cp.returncode != 0:
+        raise harness.HarnessError("nsd-checkconf rejects " + str(conf) + harness.describe(cp))
+    return conf
+
+
+def start_nsd(d: Path, name: str, zones: dict[str, Path], address: str = "127.0.0.1",
+              attempts: int = 3) -> tuple[harness.Daemon, int]:
+    """`nsd -d` serving `zones` on a free high port of `address`, started (the caller stops it)."""
+    last = None
+    for _ in range(attempts):  # a free port may be taken between choosing and binding
+        port = harness.free_port(address)
+        conf = nsd_conf(d, name, port, zones, address)
+        daemon = harness.Daemon(["nsd", "-d", "-c", conf], name=name, logdir=d,
+                                ready_port=(address, port), extra_logs=[d / f"{name}.log"])
+        try:
+            daemon.start()
+        except harness.HarnessError as e:
+            last = e
+            if harness.port_is_taken(address, port):
+                continue
+            raise
+        return daemon, port
+    raise harness.HarnessError(f"{name} did not start: {last}")
+
+
+def ask(name: str, rtype: str, server: str, port: int) -> DnsAnswer:
+    """One query with drill (DO bit set), parsed: rcode, header flags, answer lines."""
+    cp = harness.run(["drill", "-D", "-4", "-p", port, f"@{server}", name, rtype],
+                     timeout=30)
+    m = re.search(r"rcode: (\w+)", cp.stdout)
+    f = re.search(r";; flags: ([a-z ]*);", cp.stdout)
+    if cp.returncode != 0 or not m or not f:
+        raise harness.HarnessError(f"drill {name} {rtype} failed" + harness.describe(cp))
+    section = cp.stdout.split(";; ANSWER SECTION:", 1)[-1].split(";; AUTHORITY SECTION:", 1)[0]
+    answer = [l for l in section.splitlines() if l.strip() and not l.startswith(";")]
+    return DnsAnswer(m.group(1), set(f.group(1).split()), answer, cp.stdout)
+
+
+def require_free_smtp(addresses) -> None:
+    """HarnessError (a failure, not a skip) when any ADDRESS:25 is held by another process."""
+    for address in addresses:
+        if harness.port_is_taken(address, SMTP_PORT):
+            raise harness.HarnessError(f"{address} port {SMTP_PORT} is taken by another process (a system MTA "
+                                       f"on 0.0.0.0:25?), so the MX hosts cannot run: "
+                                       f"{who_holds(SMTP_PORT)}")
+
+
+def start_mx_postfix(workdir: Path, listeners: list, hostname: str) -> harness.Postfix:
+    """One private Postfix whose listeners bind their own ADDRESS:25 (fixed ports: one attempt);
+    returned started, or HarnessError naming who holds port 25. The caller stops it."""
+    postfix = harness.Postfix(workdir, listeners, hostname=hostname)
+    try:
+        postfix.start(attempts=1)
+    except harness.HarnessError as e:
+        postfix.stop()
+        if "Address already in use" in str(e) or "Address already in use" in postfix.tail_text():
+            raise harness.HarnessError(f"Postfix could not bind port {SMTP_PORT}: "
+                                       f"{who_holds(SMTP_PORT)}\n{e}") from e
+        raise
+    return postfix
+
+
 class DaneWorld:
     """The zones, nsd x2, unbound, Postfix and the referee; see the module docstring."""
 
@@ -212,11 +319,7 @@ class DaneWorld:
                 # A failure, not a skip: a silently skipped DANE test would prove nothing.
                 raise harness.HarnessError(f"{RESOLVER} port {DNS_PORT}/{proto} is taken by another process, so the "
                                         f"test resolver cannot run: {who_holds(DNS_PORT)}")
-        for c in CASES:
-            if c.address and harness.port_is_taken(c.address, SMTP_PORT):
-                raise harness.HarnessError(f"{c.address} port {SMTP_PORT} is taken by another process (a system MTA "
-                                        f"on 0.0.0.0:25?), so the MX hosts cannot run: "
-                                        f"{who_holds(SMTP_PORT)}")
+        require_free_smtp(c.address for c in CASES if c.address)
         self.dir.mkdir(parents=True, exist_ok=True)
         try:
             self._make_certificates()
@@ -337,14 +440,7 @@ class DaneWorld:
         parent = d / f"{ZONE}.zone"
         parent.write_text(self._parent_zone())
         (d / f"{CHILD}.zone").write_text(self._child_zone())
-        cp = harness.run(["ldns-keygen", "-a", "ECDSAP256SHA256", "-k", ZONE], timeout=30, cwd=str(d))
-        if cp.returncode != 0:
-            raise harness.HarnessError("ldns-keygen failed" + harness.describe(cp))
-        base = cp.stdout.strip().splitlines()[-1]
-        signed = d / f"{ZONE}.zone.signed"
-        cp = harness.run(["ldns-signzone", "-f", signed, parent, d / base], timeout=30)
-        if cp.returncode != 0:
-            raise harness.HarnessError("ldns-signzone failed" + harness.describe(cp))
+        signed, self.anchor = sign_zone(d, ZONE, parent)
         text = signed.read_text()
         # bogus: the TLSA RRset of mx-bogus changes after signing, its RRSIG no longer verifies
         good = self.tlsa["bogus"][0].split()[-1]
@@ -354,56 +450,14 @@ class DaneWorld:
         if n != 1:
             raise harness.HarnessError(f"the TLSA record of mx-bogus not found once in {signed}:\n{text}")
         signed.write_text(broken)
-        self.anchor = d / f"{base}.key"
         self.zone_files = {"signed": signed, "unsigned": parent, "child": d / f"{CHILD}.zone"}
 
     # -- daemons
 
-    def _nsd_conf(self, name: str, port: int, zones: dict[str, Path]) -> Path:
-        d = self.dir / "dns"
-        text = f"""server:
-  ip-address: 127.0.0.1
-  port: {port}
-  username: ""
-  chroot: ""
-  zonesdir: "{d}"
-  database: ""
-  zonelistfile: "{d}/{name}.zone.list"
-  xfrdfile: "{d}/{name}.xfrd.state"
-  xfrdir: "{d}"
-  pidfile: "{d}/{name}.pid"
-  logfile: "{d}/{name}.log"
-  server-count: 1
-  verbosity: 1
-remote-control:
-  control-enable: no
-"""
-        for zone, path in zones.items():
-            text += f"zone:\n  name: {zone}\n  zonefile: \"{path}\"\n"
-        conf = d / f"{name}.conf"
-        conf.write_text(text)
-        cp = harness.run(["nsd-checkconf", conf], timeout=30)
-        if cp.returncode != 0:
-            raise harness.HarnessError("nsd-checkconf rejects " + str(conf) + harness.describe(cp))
-        return conf
-
     def _start_one_nsd(self, name: str, zones: dict[str, Path]) -> tuple[harness.Daemon, int]:
-        last = None
-        for _ in range(3):  # a free port may be taken between choosing and binding
-            port = harness.free_port()
-            conf = self._nsd_conf(name, port, zones)
-            d = harness.Daemon(["nsd", "-d", "-c", conf], name=name, logdir=self.dir / "dns",
-                               ready_port=("127.0.0.1", port), extra_logs=[self.dir / "dns" / f"{name}.log"])
-            try:
-                d.start()
-            except harness.HarnessError as e:
-                last = e
-                if harness.port_is_taken("127.0.0.1", port):
-                    continue
-                raise
-            self.daemons.append(d)
-            return d, port
-        raise harness.HarnessError(f"{name} did not start: {last}")
+        d, port = start_nsd(self.dir / "dns", name, zones)
+        self.daemons.append(d)
+        return d, port
 
     def _start_nsd(self) -> None:
         self.nsd, self.nsd_port = self._start_one_nsd(
@@ -469,28 +523,13 @@ stub-zone:
             listeners.append(harness.Listener(
                 name=c.key, leafs=[leaf] if c.tls_level != "none" else [], level=c.tls_level,
                 hostname=c.host, address=c.address, fixed_port=SMTP_PORT))
-        self.postfix = harness.Postfix(self.dir / "pf", listeners, hostname=f"mx.{ZONE}")
+        self.postfix = start_mx_postfix(self.dir / "pf", listeners, hostname=f"mx.{ZONE}")
         self.daemons.append(self.postfix)
-        try:
-            self.postfix.start(attempts=1)
-        except harness.HarnessError as e:
-            if "Address already in use" in str(e) or "Address already in use" in self.postfix.tail_text():
-                raise harness.HarnessError(f"Postfix could not bind port {SMTP_PORT}: "
-                                           f"{who_holds(SMTP_PORT)}\n{e}") from e
-            raise
 
     # -- DNS checks (drill, through unbound)
 
     def ask(self, name: str, rtype: str, server: str = RESOLVER, port: int = DNS_PORT) -> DnsAnswer:
-        cp = harness.run(["drill", "-D", "-4", "-p", port, f"@{server}", name, rtype],
-                         timeout=30)
-        m = re.search(r"rcode: (\w+)", cp.stdout)
-        f = re.search(r";; flags: ([a-z ]*);", cp.stdout)
-        if cp.returncode != 0 or not m or not f:
-            raise harness.HarnessError(f"drill {name} {rtype} failed" + harness.describe(cp))
-        section = cp.stdout.split(";; ANSWER SECTION:", 1)[-1].split(";; AUTHORITY SECTION:", 1)[0]
-        answer = [l for l in section.splitlines() if l.strip() and not l.startswith(";")]
-        return DnsAnswer(m.group(1), set(f.group(1).split()), answer, cp.stdout)
+        return ask(name, rtype, server, port)
 
     def check_dns(self) -> None:
         """The world is what the cases assume (fail loudly, naming the query, if not)."""

@@ -13,6 +13,8 @@ Reusable building blocks for tests/interop/ and bench/:
 * Dovecot: a private Dovecot (IMAP, POP3, ManageSieve, LMTP; STARTTLS and implicit TLS)
   on 127.0.0.2, reached from 127.0.0.1 so that it does not trust its clients by address;
 * INN: a private INN tree with nnrpd (STARTTLS, NNTPS) and innd (transit mode) on 127.0.0.2;
+* Nginx: a private nginx with TLS server blocks, each on its own address and certificate
+  (e.g. MTA-STS policy hosts on 127.0.5.N:443), one access log per block;
 * OtlsTestServer: otls's own server roles ($OTLS_TEST_SERVER, any registry protocol);
 * OtlsTestMeddler: the STRIPTLS relay ($OTLS_TEST_MEDDLER);
 * InteropTestCase: a unittest base class with a per-class work directory that prints
@@ -1864,6 +1866,212 @@ class INN(_Instance):
         lines = ["# private INN tree written by tests/interop/harness.py; not the system's"]
         lines += [f"{k}: {v}" for k, v in conf.items()]
         return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------
+# nginx (HTTPS hosts, e.g. MTA-STS policy hosts)
+
+NGINX_BIN = Path("/usr/sbin/nginx")
+NGINX_READY_PATH = "/.otls-interop-ready"  # answered with the instance token; never access-logged
+
+
+@dataclasses.dataclass
+class NginxServer:
+    """One TLS server block of a private nginx, on its own ADDRESS:PORT with its own certificate.
+
+    name: a token naming the block (its access log is log/access-NAME.log, its document root
+    www/NAME/ unless `root` is given). directives: raw nginx text placed inside the server block
+    (locations, add_header, ...); the harness adds listen, server_name, the certificate, root,
+    the access log and the readiness location. port: fixed (e.g. 443 as root); a taken fixed
+    port fails the start rather than retrying elsewhere. 0 picks a free high port."""
+    name: str
+    address: str
+    leaf: Leaf
+    port: int = 0
+    server_name: str = "_"
+    directives: str = ""
+    root: Optional[Path] = None
+    bound_port: int = 0
+
+
+class Nginx(_Instance):
+    """A private nginx: `nginx -p DIR -e DIR/log/error.log -c DIR/nginx.conf -g 'daemon off;'` in
+    the foreground with the harness owning the master's PID (SIGTERM: fast shutdown; the
+    workers are in its process group).
+
+    Layout under `workdir`: nginx.conf (nothing included from /etc/nginx; a small `types` map:
+    .txt is text/plain, anything else application/octet-stream), www/NAME/ (document roots),
+    log/error.log, log/access-NAME.log (one line per request: see ACCESS_FORMAT), tmp/ (the
+    temp paths, so /var/lib/nginx is not used), nginx.pid. Workers run as `user` (default
+    nobody), so document roots must be world-readable (they are, under make_workdir()).
+
+    Ready when every server answers GET NGINX_READY_PATH over TLS with this instance's token
+    (another process on a fixed port is reported as ForeignPort)."""
+
+    # $request is logged escaped; fields separated by " | "
+    ACCESS_FORMAT = ('$time_iso8601 | $server_addr:$server_port | $ssl_server_name | $request | $status | '
+                     '$body_bytes_sent | $sent_http_content_type')
+
+    def __init__(self, workdir: Path | str, servers: Sequence[NginxServer], *, user: str = "nobody",
+                 ready_timeout: float = 20.0, stop_timeout: float = 10.0, http_directives: str = ""):
+        if not NGINX_BIN.exists():
+            raise HarnessError(f"{NGINX_BIN} not found: install Debian package 'nginx'")
+        if not servers:
+            raise ValueError("nginx needs at least one server")
+        names = [_safe_token(x.name) for x in servers]
+        if len(set(names)) != len(names):
+            raise ValueError("server names must be unique")
+        if os.geteuid() != 0 and any(x.port and x.port < 1024 for x in servers):
+            raise HarnessError("nginx on a port below 1024 needs root")
+        self.workdir = Path(workdir).resolve()
+        if self.workdir == Path("/etc/nginx") or Path("/etc/nginx") in self.workdir.parents:
+            raise HarnessError(f"refusing to use {self.workdir}: inside /etc/nginx")
+        self.servers = {x.name: x for x in servers}
+        self.user = user
+        self.ready_timeout = ready_timeout
+        self.stop_timeout = stop_timeout
+        self.http_directives = http_directives
+        self.conf = self.workdir / "nginx.conf"
+        self.logdir = self.workdir / "log"
+        self.error_log = self.logdir / "error.log"
+        self.token = f"otls-interop-{secrets.token_hex(6)}"
+        self.daemon: Optional[Daemon] = None
+        self.survivors: list[tuple[int, str]] = []
+
+    # -- public API
+
+    def root(self, name: str) -> Path:
+        x = self.servers[name]
+        return Path(x.root) if x.root else self.workdir / "www" / name
+
+    def access_log(self, name: str) -> Path:
+        return self.logdir / f"access-{_safe_token(name)}.log"
+
+    def access_offset(self, name: str) -> int:
+        return file_offset(self.access_log(name))
+
+    def requests(self, name: str, since: int = 0) -> list[dict]:
+        """The requests server `name` logged after byte offset `since`: dicts with time, local,
+        sni, request, status (int), bytes (int), content_type."""
+        out = []
+        try:
+            with open(self.access_log(name), "rb") as f:
+                f.seek(since)
+                text = f.read().decode("utf-8", "replace")
+        except OSError:
+            return out
+        keys = ("time", "local", "sni", "request", "status", "bytes", "content_type")
+        for line in text.splitlines():
+            parts = line.split(" | ")
+            if len(parts) != len(keys):
+                raise HarnessError(f"unexpected nginx access log line {line!r}")
+            rec = dict(zip(keys, parts))
+            rec["status"], rec["bytes"] = int(rec["status"]), int(rec["bytes"])
+            out.append(rec)
+        return out
+
+    @property
+    def pid(self) -> Optional[int]:
+        return self.daemon.pid if self.daemon else None
+
+    def start(self, attempts: int = 3) -> "Nginx":
+        last = None
+        for _ in range(attempts):
+            for x in self.servers.values():
+                x.bound_port = x.port or free_port(x.address)
+            self._write_instance()
+            self._preflight()
+            self.daemon = Daemon([NGINX_BIN, "-p", self.workdir, "-e", self.error_log, "-c", self.conf,
+                                  "-g", "daemon off;"], name="nginx", logdir=self.logdir, cwd=str(self.workdir),
+                                 env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C", "TZ": "UTC"},
+                                 ready_check=self._ready, ready_timeout=self.ready_timeout,
+                                 stop_timeout=self.stop_timeout, extra_logs=[self.error_log])
+            try:
+                self.daemon.start()
+                return self
+            except HarnessError as e:
+                last = e
+                self.survivors += self.daemon.survivors
+                taken = isinstance(e, ForeignPort) or "Address already in use" in self.daemon.tail_text(200)
+                if not taken or any(x.port for x in self.servers.values()):
+                    raise  # fixed ports would only be taken again
+        raise HarnessError(f"nginx did not start after {attempts} attempts: {last}")
+
+    def stop(self) -> list[tuple[int, str]]:
+        """Stop the master by PID (its workers follow; stragglers in its group are killed by PID
+        and returned)."""
+        if self.daemon is None:
+            return []
+        self.survivors += self.daemon.stop()
+        return self.survivors
+
+    def running_daemons(self) -> list[Daemon]:
+        return [self.daemon] if self.daemon else []
+
+    def url(self, name: str, path: str = "/") -> str:
+        x = self.servers[name]
+        return f"https://{x.address}:{x.bound_port}{path}"
+
+    # -- instance files
+
+    def _ready(self) -> bool:
+        for x in self.servers.values():
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            with socket.create_connection((x.address, x.bound_port), timeout=5.0) as raw:
+                with ctx.wrap_socket(raw, server_hostname=None) as tls:
+                    tls.sendall(f"GET {NGINX_READY_PATH} HTTP/1.0\r\nHost: ready\r\n\r\n".encode())
+                    data = b""
+                    for _ in range(64):  # bounded: the answer is a few hundred bytes
+                        chunk = tls.recv(4096)
+                        if not chunk:
+                            break
+                        data += chunk
+            if self.token.encode() not in data:
+                raise ForeignPort(f"{x.address}:{x.bound_port} answered without this nginx's token: "
+                                  f"{data[:300]!r}")
+        return True
+
+    def _preflight(self) -> None:
+        cp = run([NGINX_BIN, "-t", "-q", "-p", self.workdir, "-e", self.error_log, "-c", self.conf], timeout=30)
+        if cp.returncode != 0:
+            raise HarnessError("nginx -t rejects the generated configuration" + describe(cp))
+
+    def _write_instance(self) -> None:
+        for d in (self.workdir, self.logdir, self.workdir / "tmp"):
+            d.mkdir(parents=True, exist_ok=True)
+            os.chmod(d, 0o755)
+        for x in self.servers.values():
+            self.root(x.name).mkdir(parents=True, exist_ok=True)
+        w = self.workdir / "tmp"
+        group = grp.getgrgid(pwd.getpwnam(self.user).pw_gid).gr_name  # nginx's default group is the user's name
+        lines = ["# private nginx written by tests/interop/harness.py; not the system's",
+                 f"user {self.user} {group};", "worker_processes 1;", f"pid {self.workdir / 'nginx.pid'};",
+                 f"error_log {self.error_log} info;", "events { worker_connections 64; }", "http {",
+                 "  types { text/plain txt; }", "  default_type application/octet-stream;",
+                 "  charset off;", "  server_tokens off;", "  keepalive_timeout 5;", "  access_log off;",
+                 f"  log_format otls '{self.ACCESS_FORMAT}';",
+                 *(f"  {k}_temp_path {w / k};" for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")),
+                 "  ssl_protocols TLSv1.2 TLSv1.3;"]
+        if self.http_directives:
+            lines.append(self.http_directives)
+        for x in self.servers.values():
+            lines += [
+                "  server {",
+                f"    listen {x.address}:{x.bound_port} ssl;",
+                f"    server_name {x.server_name};",
+                f"    ssl_certificate {x.leaf.cert};",
+                f"    ssl_certificate_key {x.leaf.key};",
+                f"    root {self.root(x.name)};",
+                f"    access_log {self.access_log(x.name)} otls;",
+                f"    location = {NGINX_READY_PATH} {{ access_log off; default_type text/plain; "
+                f"return 200 \"{self.token}\\n\"; }}",
+                x.directives,
+                "  }",
+            ]
+        lines.append("}")
+        self.conf.write_text("\n".join(lines) + "\n")
 
 
 # ---------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 // DANE) and the security levels as data, tested as tables.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "otls/policy/decision.hpp"
 
 namespace otls::policy {
@@ -195,6 +197,12 @@ TEST(Decide, PrecedenceTable) {
     EXPECT_EQ(d.report_only, r.report_only) << r.name;
     EXPECT_EQ(d.report_pkix_check, r.pkix_report) << r.name;
     EXPECT_EQ(d.refusal, r.refusal) << r.name;
+    const std::string name = r.name;
+    const bool unlisted = name.find("MX not listed: reported") != std::string::npos ||
+                          name.find("without this MX") != std::string::npos;
+    EXPECT_EQ(std::count(d.reported.begin(), d.reported.end(), o::mx_not_in_policy),
+              unlisted ? 1 : 0)
+        << r.name;
     if (d.level == sl::verify) {
       EXPECT_EQ(d.verify_names, std::vector<std::string>{"mx.example.test"}) << r.name;
     }

@@ -48,6 +48,9 @@ struct decision {
   bool report_pkix_check = false;
   std::optional<core::outcome> refusal;  // the host must not be used; no connection
   std::string refusal_detail;
+  // Failures known before connecting that are only reported (an MX missing from a testing
+  // policy, or from an MTA-STS policy where DANE decides).
+  std::vector<core::outcome> reported;
   std::vector<std::string> notes;
 };
 
