@@ -39,6 +39,7 @@ another process holds them.
 from __future__ import annotations
 
 import re
+import json
 import socket
 import sys
 import time
@@ -550,6 +551,114 @@ class MtaStsInterop(harness.InteropTestCase):
         self.assertEqual(r.rc, 0, r.describe())
         dec = self.mx(r).get("decision") or {}
         self.assertEqual((dec.get("source"), dec.get("report_only")), ("mta-sts", True), r.describe())
+
+
+    # -- the STARTTLS-Everywhere list, local rules, --check and --refresh
+
+    def write(self, name: str, text: str) -> Path:
+        path = self.scratch_dir() / name
+        path.write_text(text)
+        return path
+
+    def test_policy_list(self):
+        # "plain" publishes no MTA-STS: the list decides, like an MTA-STS policy of its mode.
+        plain = DOMAINS["plain"]
+        now = int(time.time())
+        listed = self.write("list.json", json.dumps({
+            "timestamp": now - 60, "expires": now + 3600,
+            "policies": {plain.name: {"policy-alias": "ours"},
+                         DOMAINS["testing"].name: {"mode": "enforce", "mxs": ["mx-good.example.test"]}},
+            "policy-aliases": {"ours": {"mode": "enforce", "mxs": [".example.test"]}}}))
+        r = self.probe("plain", None, "--policy-list", str(listed))
+        mx = self.expect("plain", r, outcome="ok", source="list", label="plain + list enforce .example.test")
+        self.assertIs((mx.get("decision") or {}).get("starttls_mandatory"), True, r.describe())
+        self.assertEqual(r.json.get("policy_list"), {"mode": "enforce", "mxs": [".example.test"]}, r.describe())
+        # A published MTA-STS policy wins over the list (the list is the older, local source).
+        r = self.probe("testing", None, "--policy-list", str(listed))
+        self.expect("testing", r, outcome="ok", source="mta-sts", report_only=True,
+                    label="testing + list enforce (other MX)")
+        # An MX the list does not name is refused under enforce.
+        other = self.write("other.json", json.dumps({
+            "timestamp": now, "expires": now + 3600,
+            "policies": {plain.name: {"mode": "enforce", "mxs": ["mx.elsewhere.test"]}}}))
+        r = self.probe("plain", None, "--policy-list", str(other))
+        self.expect("plain", r, outcome="mx-not-in-policy", source="list", label="plain + list without its MX")
+        # An expired list is ignored, with a warning.
+        expired = self.write("expired.json", json.dumps({
+            "timestamp": now - 7200, "expires": now - 3600,
+            "policies": {plain.name: {"mode": "enforce", "mxs": ["mx.elsewhere.test"]}}}))
+        r = self.probe("plain", None, "--policy-list", str(expired))
+        self.expect("plain", r, outcome="ok", source="default", label="plain + expired list")
+        self.assertTrue(any("expired" in w for w in r.json.get("warnings") or []), r.describe())
+        # A broken list is a usage error, not a silent no-policy.
+        broken = self.write("broken.json", "{ not json")
+        r = harness.otls_json(self.world.probe_argv(plain.name, None, "--policy-list", str(broken)),
+                              timeout=60, json_output=False)
+        self.assertEqual(r.rc, 64, r.describe())
+        self.assertIn("--policy-list", r.cp.stderr, r.describe())
+
+    def test_local_rules(self):
+        plain = DOMAINS["plain"]
+        good = self.world.mx_leafs["good"]
+        spki = good.spki_sha256().hex()
+        rules = self.write("local.toml", f"""
+[domain."{plain.name}"]
+fingerprints = ["{spki}"]
+
+[domain."{DOMAINS['enforce'].name}"]
+level = "encrypt"
+mx = ["*.elsewhere.test"]
+""")
+        r = self.probe("plain", None, "--local", str(rules))
+        mx = self.expect("plain", r, outcome="ok", source="local", label="plain + local fingerprint")
+        self.assertEqual((mx.get("decision") or {}).get("level"), "fingerprint", r.describe())
+        # Local rules win over MTA-STS: here they also refuse the MX their patterns do not list.
+        r = self.probe("enforce", None, "--local", str(rules))
+        self.expect("enforce", r, outcome="mx-not-in-policy", source="local",
+                    label="enforce + local rule without its MX")
+        wrong = self.write("wrong.toml", f"""
+[domain."{plain.name}"]
+fingerprints = ["{'00' * 32}"]
+""")
+        r = self.probe("plain", None, "--local", str(wrong))
+        self.expect("plain", r, outcome="validation-failure", source="local", label="plain + wrong fingerprint")
+        bad = self.write("bad.toml", f'[domain."{plain.name}"]\nlevel = "strong"\n')
+        r = harness.otls_json(self.world.probe_argv(plain.name, None, "--local", str(bad)), timeout=60,
+                              json_output=False)
+        self.assertEqual(r.rc, 64, r.describe())
+        self.assertIn("level", r.cp.stderr, r.describe())
+
+    def test_policy_check_reports_certificates_that_would_fail(self):
+        r = self.policy("badcert", None, "--check", "--cafile", str(self.world.ca.pem))
+        self.assertEqual(r.rc, 0, r.describe())
+        mx = self.mx(r)
+        self.assertTrue(mx.get("probes"), r.describe())
+        self.assertIn("certificate-host-mismatch", mx.get("reported") or [], r.describe())
+        self.assertTrue(any("--check" in w for w in r.json.get("warnings") or []), r.describe())
+        r = self.policy("enforce", None, "--check", "--cafile", str(self.world.ca.pem))
+        self.assertEqual(self.mx(r).get("reported"), [], r.describe())
+
+    def test_refresh_refetches_policies_near_expiry(self):
+        now = int(time.time())
+        enforce, cachefail = DOMAINS["enforce"], DOMAINS["cachefail"]
+        old = sts_world.policy_text("enforce", ["mx-good.example.test"], max_age=3600)
+        store = self.store(StoreEntry(enforce.name, enforce.sts_id, old, now - 1000, now + 600),
+                           StoreEntry(cachefail.name, "old9", old, now - 1000, now + 600),
+                           StoreEntry("far.example.test", "far1", old, now, now + 30 * 86400))
+        argv = ["policy", "--refresh", *self.world.base_args(store), "--timeout", "10", "--json"]
+        r = harness.otls_json(argv, timeout=120, json_output=False)
+        self.assertEqual(r.rc, 0, r.describe())
+        results = {e["domain"]: e for e in json.loads(r.cp.stdout)}
+        # due and fetchable: refreshed even though its TXT id did not change (RFC 8461 §5.1)
+        self.assertIs(results[enforce.name]["refreshed"], True, r.describe())
+        # due, but the policy host answers 404: the cached entry stays
+        self.assertIs(results[cachefail.name]["refreshed"], False, r.describe())
+        # not due: untouched
+        self.assertNotIn("far.example.test", results, r.describe())
+        entries = sts_world.store_entries(store)
+        self.assertGreaterEqual(entries[enforce.name].fetched_at, now, r.describe())
+        self.assertEqual(entries[cachefail.name].id, "old9", r.describe())
+        self.assertEqual(entries["far.example.test"].fetched_at, now, r.describe())
 
 
 def sources_of(d: sts_world.Domain) -> str:
