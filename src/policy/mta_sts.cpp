@@ -2,11 +2,15 @@
 // TLSRPT TXT records (RFC 8460 §3). Pure parsers: every rejection names its reason in `detail`.
 #include "otls/policy/mta_sts.hpp"
 
+#include "quoted_text.hpp"
+
 #include <algorithm>
 #include <charconv>
 
 namespace otls::policy {
 namespace {
+
+using detail::quoted_text;
 
 constexpr std::string_view sts_txt_prefix = "v=STSv1;";
 constexpr std::string_view tlsrpt_txt_prefix = "v=TLSRPTv1;";
@@ -42,27 +46,6 @@ bool equal_ignoring_case(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return to_lower(x) == to_lower(y);
          });
-}
-
-// Peer text goes into human-readable details: quoted, control bytes escaped, long text cut,
-// so a hostile record cannot forge log lines or flood them.
-std::string quoted_text(std::string_view text) {
-  constexpr std::size_t shown = 64;
-  std::string out = "\"";
-  for (std::size_t i = 0; i < text.size() && i < shown; ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
-      static constexpr char hex[] = "0123456789abcdef";
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 0xf];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (text.size() > shown) out += "...";
-  out += '"';
-  return out;
 }
 
 // RFC 8461 §3.1 sts-ext-name (RFC 8460 §3 and §3.2's sts-policy-ext-name are the same):

@@ -2,6 +2,8 @@
 // matching rule. Timestamps are numbers or RFC 3339 strings; no exception leaves this file.
 #include "otls/policy/policy_list.hpp"
 
+#include "quoted_text.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <exception>
@@ -11,6 +13,8 @@
 
 namespace otls::policy {
 namespace {
+
+using detail::quoted_text;
 
 using json = nlohmann::json;
 
@@ -39,26 +43,6 @@ bool is_ldh_domain(std::string_view name) {
     if (dot == std::string_view::npos) return true;
     start = dot + 1;
   }
-}
-
-// Names from the file go into warnings: control bytes escaped and long names cut.
-std::string quoted_text(std::string_view text) {
-  constexpr std::size_t shown = 64;
-  std::string out = "\"";
-  for (std::size_t i = 0; i < text.size() && i < shown; ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') {
-      static constexpr char hex[] = "0123456789abcdef";
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 0xf];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (text.size() > shown) out += "...";
-  out += '"';
-  return out;
 }
 
 int digits(std::string_view s, std::size_t at, std::size_t count, bool& ok) {
