@@ -173,8 +173,8 @@ awaitable<mail_report> examine(mail_context& ctx, std::string domain, const prob
     if (const auto* rule = ctx.local->find(domain)) report.local = *rule;
   }
 
-  const bool want_dane =
-      !probe || probe->dane || wants_dane(probe->security) || probe->security == level::may;
+  // A probe at may/encrypt/verify without --dane asked for no DANE (as `otls probe URL`).
+  const bool want_dane = !probe || probe->dane || wants_dane(probe->security);
   for (const auto& host : report.mx.hosts) {
     mx_result r;
     r.host = host;

@@ -72,6 +72,21 @@ decision decide(const decision_inputs& in) {
   const host_facts none_looked_up;
   const host_facts& dane = in.dane ? *in.dane : none_looked_up;
 
+  // 0. A local rule with only MX patterns restricts the hosts; the other sources still decide
+  //    how to talk to the ones it allows.
+  if (in.local && !in.local->level && in.local->fingerprints.empty()) {
+    decision_inputs rest = in;
+    rest.local = nullptr;
+    decision d = decide(rest);
+    if (!local_covers(*in.local, bare(in.mx_host)) && !d.refusal) {
+      d.source = decision_source::local;
+      d.refusal = core::outcome::mx_not_in_policy;
+      d.refusal_detail =
+          bare(in.mx_host) + " matches no mx pattern of the local rule for " + bare(in.domain);
+    }
+    return d;
+  }
+
   // 1. The administrator's own rule for this domain wins, as smtp_tls_policy_maps does.
   if (in.local && (in.local->level || !in.local->fingerprints.empty())) {
     decision d;
@@ -139,10 +154,10 @@ decision decide(const decision_inputs& in) {
     if (tls_by_dane) {
       d.starttls_mandatory = true;
       d.notes.push_back("the TLSA RRset is secure but unusable: TLS is mandatory (RFC 7672 §2.2)");
-      if (d.report_only) d.level = security_level::verify;  // checked, reported; TLS required
     }
     if (in.default_level == security_level::dane_only) {
-      d.refusal = core::outcome::dane_required;
+      // dane-only asks for DANE whatever else is published.
+      d.refusal = tls_by_dane ? core::outcome::tlsa_invalid : core::outcome::dane_required;
       d.refusal_detail = "level dane-only: " + dane.detail;
     }
     return d;

@@ -250,6 +250,18 @@ TEST(Decide, LocalRulesWinWithLevelsPatternsAndFingerprints) {
   rule.mx = {"*.other.test"};
   EXPECT_EQ(decide(in).refusal, o::mx_not_in_policy);
 
+  // Only MX patterns: they restrict the hosts, the other sources still decide.
+  local_rule patterns_only;
+  patterns_only.mx = {"*.example.test"};
+  in.local = &patterns_only;
+  d = decide(in);
+  EXPECT_EQ(d.source, decision_source::dane);
+  EXPECT_FALSE(d.refusal);
+  patterns_only.mx = {"*.other.test"};
+  d = decide(in);
+  EXPECT_EQ(d.source, decision_source::local);
+  EXPECT_EQ(d.refusal, o::mx_not_in_policy);
+
   local_rule secure;
   secure.level = security_level::secure;
   in.local = &secure;
