@@ -61,23 +61,24 @@ nlohmann::json dane_json(const policy::host_facts& f) {
           {"detail", f.detail.empty() ? json(nullptr) : json(f.detail)}};
 }
 
+int matched_tlsa_index(const probe_result& result) {
+  const auto& tls = result.report.tls;
+  if (!result.dane || !tls || !tls->verify.dane || tls->verify.dane_record < 0) return -1;
+  // dane_record indexes the usable records handed to OpenSSL; map it back to tlsa[].
+  int usable_seen = -1;
+  for (std::size_t i = 0; i < result.dane->tlsa.size(); ++i) {
+    if (result.dane->tlsa[i].usable && ++usable_seen == tls->verify.dane_record)
+      return static_cast<int>(i);
+  }
+  return -1;
+}
+
 nlohmann::json dane_probe_json(const probe_result& result) {
   auto out = dane_json(*result.dane);
   const auto& tls = result.report.tls;
-  if (tls && tls->verify.dane && tls->verify.dane_record >= 0) {
-    // dane_record indexes the usable records handed to OpenSSL; map back to tlsa[].
-    int usable_seen = -1;
-    int index = -1;
-    for (std::size_t i = 0; i < result.dane->tlsa.size(); ++i) {
-      if (result.dane->tlsa[i].usable && ++usable_seen == tls->verify.dane_record) {
-        index = static_cast<int>(i);
-        break;
-      }
-    }
-    out["matched"] = {{"record", index}, {"depth", tls->verify.dane_depth}};
-  } else {
-    out["matched"] = nullptr;
-  }
+  const int index = matched_tlsa_index(result);
+  out["matched"] = index >= 0 ? nlohmann::json{{"record", index}, {"depth", tls->verify.dane_depth}}
+                              : nlohmann::json(nullptr);
   out["outcome"] = dane_outcome(result);
   return out;
 }

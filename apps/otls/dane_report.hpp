@@ -19,6 +19,8 @@ using row_printer = std::function<void(std::string_view key, const std::string& 
 
 // The DANE lookup of one host: applies, dnssec, tlsa_name, tlsa[], usable, verdict, outcome.
 nlohmann::json dane_json(const policy::host_facts& facts);
+// Which of facts.tlsa[] matched the chain in this probe, or -1.
+int matched_tlsa_index(const probe_result& result);
 // The same plus what the connection showed: matched record and depth, and the outcome.
 nlohmann::json dane_probe_json(const probe_result& result);
 // The host's addresses with their DNSSEC status and CNAME chain.

@@ -294,8 +294,14 @@ void print_human(std::FILE* out, const probe_result& result, level l, bool colou
     }
     row("trusted", t.verify.trusted ? "yes" : "no (" + t.verify.error + ")",
         t.verify.trusted ? tone::good : tone::bad);
-    row("name match", (t.verify.hostname_match ? "yes (" : "no (") + report.reference_name + ")",
-        t.verify.hostname_match ? tone::good : tone::bad);
+    const int matched = matched_tlsa_index(result);
+    if (matched >= 0 && result.dane->tlsa[static_cast<std::size_t>(matched)].record.usage == 3) {
+      // RFC 7672 §3.1.1: a DANE-EE match binds the key; names are not checked.
+      row("name match", "not required (DANE-EE)", tone::dim);
+    } else {
+      row("name match", (t.verify.hostname_match ? "yes (" : "no (") + report.reference_name + ")",
+          t.verify.hostname_match ? tone::good : tone::bad);
+    }
   }
   if (!report.facts.capabilities_after_tls.empty())
     row("after TLS", join(report.facts.capabilities_after_tls, ", "));
