@@ -20,6 +20,7 @@
 #include "otls/proto/smtp/client.hpp"
 #include "otls/proto/smtp/offer_stripper.hpp"
 #include "otls/proto/smtp/server.hpp"
+// -- new dialect includes above this line (one block per protocol)
 
 namespace otls::proto {
 namespace {
@@ -83,6 +84,7 @@ constexpr std::array registry{
              make_stripper<nntp::offer_stripper>},
     protocol{"nntps", "nntp", 563, true, "Netnews over implicit TLS (RFC 4642, RFC 8143)",
              make_client<nntp::client>, make_server<nntp::server>, nullptr},
+    // -- new protocols above this line (one block per protocol)
 };
 
 }  // namespace
