@@ -79,6 +79,9 @@ CLI::App* add_probe(CLI::App& app, probe_options& options, std::string& level_te
       ->check(CLI::ExistingFile);
   probe->add_option("--servername", options.settings.tls.servername,
                     "name for SNI and certificate checks (default: the URL's host)");
+  probe->add_option("--xmpp-domain", options.settings.dialect.server_name,
+                    "the domain asked for in the XMPP stream header (to=), and the like for "
+                    "other protocols that name a virtual host (default: the URL's host)");
   probe->add_option("--ehlo-name", options.settings.dialect.client_name,
                     "name sent in EHLO/LHLO (default: localhost)");
   probe->add_option("--timeout", timeout_s, "seconds allowed for each step (default 10)")
