@@ -341,7 +341,20 @@ awaitable<probe_result> probe_planned(proto::target target, net::client_settings
   if (settings.endpoints.empty()) {
     for (const auto& a : result.dane->addresses) settings.endpoints.emplace_back(a, target.port);
   }
+  // Report-only (MTA-STS testing): deliver as a sender would, so the session runs to its end
+  // unverified; the verification that would have failed is recorded afterwards.
+  if (plan.report_only) settings.verify_certificate = false;
   result.report = co_await net::run_client(target, settings);
+  if (plan.report_only && !result.report.error && result.report.tls) {
+    if (const auto ec = tls::verification_error(result.report.tls->verify)) {
+      result.report.error = ec;
+      result.report.diag.detail = ec.message() + (result.report.tls->verify.error.empty()
+                                                      ? std::string()
+                                                      : ": " + result.report.tls->verify.error);
+      std::erase_if(result.report.warnings,
+                    [](const std::string& w) { return w.starts_with("certificate not verified"); });
+    }
+  }
   auto& warnings = result.report.warnings;
   warnings.insert(warnings.begin(), plan.warnings.begin(), plan.warnings.end());
   warnings.insert(warnings.begin(), result.dane->warnings.begin(), result.dane->warnings.end());
