@@ -26,9 +26,10 @@ awaitable<error_code> serve_connection(tcp::socket socket, const proto::protocol
   upgradable_stream stream(std::move(socket));
   ++stats.sessions;
 
+  std::string tls_bytes;  // a ClientHello that arrived with the upgrade request
   const auto handshake = [&]() -> awaitable<error_code> {
     const auto ec = co_await stream.handshake(*settings.tls, boost::asio::ssl::stream_base::server,
-                                              settings.timeout);
+                                              settings.timeout, {}, tls_bytes);
     if (ec) {
       log("TLS handshake failed: " + ec.message());
       co_return ec;
@@ -49,12 +50,16 @@ awaitable<error_code> serve_connection(tcp::socket socket, const proto::protocol
   }
   auto dialect = protocol.make_server(options);
   const upgrade_handler upgrade = [&](std::string leftover) -> awaitable<error_code> {
-    if (!leftover.empty()) {
+    if (dialect->leftover_starts_tls()) {
+      tls_bytes = std::move(leftover);  // TLS input, never parsed as plaintext
+    } else if (!leftover.empty()) {
       ++stats.injections_discarded;
       log("discarded " + std::to_string(leftover.size()) +
           " plaintext bytes pipelined after the upgrade command (possible injection)");
     }
-    co_return co_await handshake();
+    const error_code handshake_error = co_await handshake();
+    tls_bytes.clear();
+    co_return handshake_error;
   };
   const error_code ec =
       co_await run_dialect(stream, *dialect, upgrade, settings.timeout, deadline::per_read);

@@ -49,11 +49,13 @@ awaitable<error_code> upgradable_stream::write_all(std::string_view bytes, durat
 
 awaitable<error_code> upgradable_stream::handshake(
     boost::asio::ssl::context& context, boost::asio::ssl::stream_base::handshake_type type,
-    duration timeout, const std::function<void(SSL*)>& prepare) {
+    duration timeout, const std::function<void(SSL*)>& prepare, std::string_view initial) {
   tls_.emplace(socket_, context);
   if (prepare) prepare(tls_->native_handle());
   boost::asio::steady_timer timer(socket_.get_executor(), timeout);
-  auto outcome = co_await (tls_->async_handshake(type, nothrow) || timer.async_wait(nothrow));
+  auto outcome = co_await (
+      tls_->async_handshake(type, boost::asio::buffer(initial.data(), initial.size()), nothrow) ||
+      timer.async_wait(nothrow));
   if (outcome.index() == 1) {
     close();
     co_return errc::timeout;

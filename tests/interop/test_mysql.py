@@ -1,12 +1,10 @@
 """MySQL/MariaDB's SSLRequest upgrade against real peers: `otls probe mysql://` against a private
 MariaDB 10.11 (Debian's mariadb-server) with TLS, with --skip-ssl, and behind the STRIPTLS relay.
 
-Not here: real clients (openssl s_client -starttls mysql) against otls's own MySQL server role.
-A MySQL client sends its TLS ClientHello right behind the SSLRequest without waiting for an
-answer, so both often arrive in one read; the server driver (src/net/server.cpp) discards every
-byte behind the upgrade request as pipelined plaintext, the ClientHello with it, and the
-handshake fails. That needs net/ to hand such bytes to the TLS handshake instead (asio's
-ssl::stream::async_handshake takes them as its buffers argument), which this dialect cannot do.
+Also openssl s_client -starttls mysql against otls's own MySQL server role. A MySQL client sends
+its TLS ClientHello right behind the SSLRequest without waiting for an answer, so both often
+arrive in one read: the server role declares leftover_starts_tls(), and the driver hands those
+bytes to the TLS handshake instead of discarding them as pipelined plaintext.
 
 Each MariaDB is made by mariadb-install-db in the test's temporary directory, listens on
 127.0.0.1 at a high port (its socket and PID file in its own directory), drops to user mysql,
@@ -162,3 +160,29 @@ class MariaDBProbe(h.InteropTestCase):
         self.assertIsNotNone(r.json, d)
         self.assertEqual(r.json["outcome"], "starttls-not-supported", d)
         self.assertIsNone(r.json["tls"], d)
+
+
+class ClientsVsOtlsMysqlServer(h.InteropTestCase):
+    """openssl s_client -starttls mysql against otls_test_server --protocol mysql, repeatedly:
+    the ClientHello usually arrives in the same read as the SSLRequest."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.ca = h.TestCA(cls.workdir / "ca")
+        cls.leaf = cls.ca.leaf(SERVERNAME, "localhost", LOCAL)
+        cls.server = cls.keep_daemon(h.OtlsTestServer(cls.workdir / "srv", cls.leaf, protocol="mysql",
+                                                      name="otls_test_server-mysql"))
+        cls.server.start()
+        cls.addClassCleanup(cls.server.stop)
+
+    def test_openssl_s_client_starttls_mysql(self):
+        for attempt in range(5):
+            cp = h.run(["openssl", "s_client", "-starttls", "mysql", "-connect", f"{LOCAL}:{self.server.port}",
+                        "-CAfile", str(self.ca.pem), "-verify_return_error", "-verify_hostname", SERVERNAME],
+                       input="", timeout=60)
+            self.assertRegex(cp.stdout, r"Verify return code: 0 \(ok\)", f"attempt {attempt}" + h.describe(cp))
+
+    def test_otls_probe_against_its_own_server_role(self):
+        r = h.otls_probe(f"mysql://{LOCAL}:{self.server.port}", "--cafile", self.ca.pem, "--servername", SERVERNAME)
+        self.assertEqual((r.rc, r.json.get("outcome") if r.json else None), (0, "ok"), r.describe())

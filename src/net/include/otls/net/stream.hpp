@@ -31,9 +31,12 @@ class upgradable_stream {
 
   // Upgrades in place. `prepare` sets per-connection options (SNI) before the handshake.
   // Errors come back as asio/OpenSSL errors for tls::classify_handshake_error.
+  // `initial` holds TLS bytes already read from the peer (a ClientHello that arrived with the
+  // upgrade request).
   awaitable<error_code> handshake(boost::asio::ssl::context& context,
                                   boost::asio::ssl::stream_base::handshake_type type,
-                                  duration timeout, const std::function<void(SSL*)>& prepare = {});
+                                  duration timeout, const std::function<void(SSL*)>& prepare = {},
+                                  std::string_view initial = {});
 
   bool tls_active() const { return tls_.has_value(); }
   SSL* tls_handle() { return tls_ ? tls_->native_handle() : nullptr; }

@@ -73,6 +73,11 @@ class dialect {
   virtual std::string take_leftover() = 0;
   // The handshake completed; pre-TLS knowledge is dropped (rule 2).
   virtual void on_tls_established() = 0;
+  // Server role: true when the client starts TLS without waiting for a go-ahead reply, so
+  // the bytes after the upgrade request are its ClientHello, not pipelined plaintext (MySQL's
+  // SSLRequest). The driver then hands the leftover to the TLS handshake instead of
+  // discarding it; nothing of it is ever read as plaintext (rule 1 still holds).
+  virtual bool leftover_starts_tls() const { return false; }
 
   virtual const session_facts& facts() const = 0;
   virtual const diagnostics& diag() const = 0;

@@ -23,6 +23,8 @@ class server final : public server_base<server_state> {
   action next() override;
   std::string take_leftover() override;
   void on_tls_established() override;
+  // The client sends its ClientHello right after the SSLRequest, without waiting.
+  bool leftover_starts_tls() const override { return true; }
 
  private:
   using state = server_state;
