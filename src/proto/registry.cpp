@@ -5,21 +5,38 @@
 
 #include <array>
 
+#include "otls/proto/http/client.hpp"
+#include "otls/proto/http/server.hpp"
 #include "otls/proto/imap/client.hpp"
 #include "otls/proto/imap/offer_stripper.hpp"
 #include "otls/proto/imap/server.hpp"
+#include "otls/proto/irc/client.hpp"
+#include "otls/proto/irc/offer_stripper.hpp"
+#include "otls/proto/irc/server.hpp"
+#include "otls/proto/ldap/client.hpp"
+#include "otls/proto/ldap/offer_stripper.hpp"
+#include "otls/proto/ldap/server.hpp"
+#include "otls/proto/mysql/client.hpp"
+#include "otls/proto/mysql/offer_stripper.hpp"
+#include "otls/proto/mysql/server.hpp"
 #include "otls/proto/nntp/client.hpp"
 #include "otls/proto/nntp/offer_stripper.hpp"
 #include "otls/proto/nntp/server.hpp"
 #include "otls/proto/pop3/client.hpp"
 #include "otls/proto/pop3/offer_stripper.hpp"
 #include "otls/proto/pop3/server.hpp"
+#include "otls/proto/postgres/client.hpp"
+#include "otls/proto/postgres/offer_stripper.hpp"
+#include "otls/proto/postgres/server.hpp"
 #include "otls/proto/sieve/client.hpp"
 #include "otls/proto/sieve/offer_stripper.hpp"
 #include "otls/proto/sieve/server.hpp"
 #include "otls/proto/smtp/client.hpp"
 #include "otls/proto/smtp/offer_stripper.hpp"
 #include "otls/proto/smtp/server.hpp"
+#include "otls/proto/xmpp/client.hpp"
+#include "otls/proto/xmpp/offer_stripper.hpp"
+#include "otls/proto/xmpp/server.hpp"
 // -- new dialect includes above this line (one block per protocol)
 
 namespace otls::proto {
@@ -84,6 +101,35 @@ constexpr std::array registry{
              make_stripper<nntp::offer_stripper>},
     protocol{"nntps", "nntp", 563, true, "Netnews over implicit TLS (RFC 4642, RFC 8143)",
              make_client<nntp::client>, make_server<nntp::server>, nullptr},
+    protocol{"postgres", "postgres", 5432, false, "PostgreSQL with SSLRequest (protocol 3.0)",
+             make_client<postgres::client>, make_server<postgres::server>,
+             make_stripper<postgres::offer_stripper>},
+    protocol{"mysql", "mysql", 3306, false, "MySQL/MariaDB with the SSLRequest packet",
+             make_client<mysql::client>, make_server<mysql::server>,
+             make_stripper<mysql::offer_stripper>},
+    protocol{"irc", "irc", 6667, false,
+             "IRC with STARTTLS (IRCv3 tls extension, deprecated for STS; RFC 2812)",
+             make_client<irc::client>, make_server<irc::server>,
+             make_stripper<irc::offer_stripper>},
+    protocol{"ircs", "irc", 6697, true, "IRC over implicit TLS (RFC 7194)",
+             make_client<irc::client>, make_server<irc::server>, nullptr},
+    protocol{"xmpp", "xmpp", 5222, false, "XMPP client-to-server with STARTTLS (RFC 6120 §5)",
+             make_client<xmpp::client>, make_server<xmpp::server>,
+             make_stripper<xmpp::offer_stripper>},
+    protocol{"xmpp-server", "xmpp", 5269, false,
+             "XMPP server-to-server with STARTTLS (RFC 6120 §5)", xmpp::make_s2s_client,
+             xmpp::make_s2s_server, make_stripper<xmpp::offer_stripper>},
+    protocol{"xmpps", "xmpp", 5223, true,
+             "XMPP client-to-server over implicit TLS (XEP-0368; 5223 is the legacy port)",
+             make_client<xmpp::client>, make_server<xmpp::server>, nullptr},
+    protocol{"ldap", "ldap", 389, false, "LDAP with StartTLS (RFC 4511 §4.14, RFC 4513 §3)",
+             make_client<ldap::client>, make_server<ldap::server>,
+             make_stripper<ldap::offer_stripper>},
+    protocol{"ldaps", "ldap", 636, true, "LDAP over implicit TLS (ldaps, port 636)",
+             make_client<ldap::client>, make_server<ldap::server>, nullptr},
+    // The scheme always means the RFC 2817 upgrade; there is no stripper (no offer to strip).
+    protocol{"http", "http", 80, false, "HTTP Upgrade to TLS (RFC 2817: OPTIONS * and 101)",
+             make_client<http::client>, make_server<http::server>, nullptr},
     // -- new protocols above this line (one block per protocol)
 };
 
