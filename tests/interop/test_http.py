@@ -279,11 +279,27 @@ http {{
     def test_pipelined_get_is_never_answered_inside_tls(self):
         """CVE-2025-49812: a plaintext GET behind the upgrading OPTIONS must not be answered inside
         the TLS session; otls's server discards it and logs the discarded bytes."""
+        upgrade = (b"OPTIONS * HTTP/1.1\r\nHost: " + SERVERNAME.encode() +
+                   b"\r\nUpgrade: TLS/1.0\r\nConnection: Upgrade\r\n\r\n")
         for server in (self.optional, self.mandatory):
             with self.subTest(server=server.name):
                 since = h.file_offset(server.stderr_log)
-                switching, _, inside, rest = self.upgrade_by_hand(server.port, pipelined=PIPELINED_GET)
-                self.assertEqual(switching.status, 101)
+                # A raw socket, one write for both requests, and the 101 read byte by byte: no
+                # read-ahead buffer may swallow or reorder anything around the upgrade.
+                with socket.create_connection((LOCAL, server.port), timeout=15) as raw:
+                    raw.sendall(upgrade + PIPELINED_GET)
+                    head = b""
+                    for _ in range(8192):
+                        if head.endswith(b"\r\n\r\n"):
+                            break
+                        byte = raw.recv(1)
+                        if not byte:
+                            break
+                        head += byte
+                    self.assertRegex(head, rb"^HTTP/1\.1 101 ", head)
+                    with self.tls_context().wrap_socket(raw, server_hostname=SERVERNAME) as tls:
+                        received = read_to_eof(tls)
+                inside, _, rest = parse_response(received, "OPTIONS")
                 self.assertEqual(inside.status, 200)
                 self.assertEqual(inside.getheader("Allow"), "OPTIONS, GET, HEAD")
                 self.assertNotIn(b"HTTP/1.", rest, "a second response inside TLS: the pipelined GET")
