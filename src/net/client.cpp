@@ -117,6 +117,7 @@ awaitable<void> run_session(proto::target& target, client_settings& settings,
   report.reference_name = settings.tls.servername;
   settings.dialect.implicit_tls = target.proto->implicit_tls;
   if (settings.dialect.server_name.empty()) settings.dialect.server_name = target.url.host;
+  settings.dialect.server_port = target.port;
   report.implicit_tls = target.proto->implicit_tls;
 
   auto context = tls::make_client_context(settings.tls);

@@ -11,12 +11,15 @@ namespace {
 constexpr std::string_view framing_fields[] = {"Date", "Content-Length", "Content-Type",
                                                "Transfer-Encoding", "Keep-Alive"};
 
-// RFC 9110 §7.2: Host is host[:port]; IPv6 literals in brackets. The dialect is not told the
-// port (client_options has none), so a name given as "host:port" is passed through as written.
+// RFC 9110 §7.2: Host is host[:port], the port only when it is not the scheme's default (80);
+// IPv6 literals in brackets. A name already given as "host:port" is passed through as written.
 std::string host_field(const client_options& o) {
   std::string host = o.server_name.empty() ? std::string("localhost") : o.server_name;
   const auto colons = std::count(host.begin(), host.end(), ':');
   if (colons > 1 && host.front() != '[') host = "[" + host + "]";
+  if (colons == 0 || host.front() == '[') {
+    if (o.server_port != 0 && o.server_port != 80) host += ":" + std::to_string(o.server_port);
+  }
   return host;
 }
 

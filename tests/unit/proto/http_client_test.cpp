@@ -74,6 +74,16 @@ TEST(HttpClient, HostFieldForIpv6AndExplicitPort) {
   EXPECT_NE(client(o).upgrade_request().find("\r\nHost: [2001:db8::1]\r\n"), std::string::npos);
   o.server_name = "www.test:8080";
   EXPECT_NE(client(o).upgrade_request().find("\r\nHost: www.test:8080\r\n"), std::string::npos);
+  // The port the driver connected to, unless it is the default.
+  o.server_name = "www.test";
+  o.server_port = 8443;
+  EXPECT_NE(client(o).upgrade_request().find("\r\nHost: www.test:8443\r\n"), std::string::npos);
+  o.server_port = 80;
+  EXPECT_NE(client(o).upgrade_request().find("\r\nHost: www.test\r\n"), std::string::npos);
+  o.server_name = "2001:db8::1";
+  o.server_port = 8080;
+  EXPECT_NE(client(o).upgrade_request().find("\r\nHost: [2001:db8::1]:8080\r\n"),
+            std::string::npos);
 }
 
 TEST(HttpClient, Plain200MeansUpgradeNotSupported) {

@@ -2,6 +2,7 @@
 // with actions; no sockets, no asio, no OpenSSL. One driver in net/ runs every dialect.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -87,6 +88,7 @@ class dialect {
 struct client_options {
   std::string client_name = "localhost";  // EHLO/LHLO name and the like
   std::string server_name;                // the name we asked for (XMPP to=, HTTP Host, ...)
+  std::uint16_t server_port = 0;          // the port connected to (HTTP Host); 0: not known
   bool require_tls = true;                // false: continue in plaintext when not offered
   bool implicit_tls = false;              // TLS is already up before the first byte
 };
