@@ -232,8 +232,10 @@ http {{
         d = r.describe()
         self.assertEqual(j["outcome"], "response-injection", d)
         self.assertIsNone(j["tls"], d)
-        self.assertEqual(request, b"OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: TLS/1.0\r\n"
-                                  b"Connection: Upgrade\r\n\r\n", d)
+        # RFC 9110 §7.2: Host names the port when it is not 80.
+        port = j["target"].rsplit(":", 1)[1].encode()
+        self.assertEqual(request, b"OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1:" + port + b"\r\n"
+                                  b"Upgrade: TLS/1.0\r\nConnection: Upgrade\r\n\r\n", d)
 
     # -- Python's http.client + ssl against otls's server role
 
