@@ -74,6 +74,7 @@ struct mail_report {
 
 // Everything the examination needs besides the domain, loaded once per run.
 struct mail_context {
+  std::unique_ptr<dns::unbound_resolver> owned_resolver;
   dns::resolver* resolver = nullptr;
   std::unique_ptr<store::policy_store> store;
   std::unique_ptr<policy::sts_fetcher> fetcher;
@@ -410,12 +411,16 @@ void print_mail(std::FILE* out, const mail_report& report, const probe_options* 
   }
 }
 
-// Opens the store and reads the list and local rules; a usage error message when one of
-// them cannot be used.
-std::optional<std::string> load_context(const mail_policy_settings& mail, dns::resolver& resolver,
-                                        net::duration timeout, mail_context& ctx) {
-  ctx.resolver = &resolver;
-  ctx.fetcher = std::make_unique<policy::net_sts_fetcher>(resolver, mail.sts_cafile, timeout);
+// Makes the resolver, opens the store and reads the list and local rules; a usage error
+// message when one of them cannot be used.
+std::optional<std::string> load_context(boost::asio::any_io_executor ex, const dns_settings& dns,
+                                        const mail_policy_settings& mail, net::duration timeout,
+                                        mail_context& ctx) {
+  auto resolver = make_resolver(std::move(ex), dns, timeout);
+  if (!resolver) return resolver.error().message() + " (--resolver, --trust-anchor)";
+  ctx.owned_resolver = std::move(*resolver);
+  ctx.resolver = ctx.owned_resolver.get();
+  ctx.fetcher = std::make_unique<policy::net_sts_fetcher>(*ctx.resolver, mail.sts_cafile, timeout);
   if (!mail.no_store) {
     const auto path = mail.store_path.empty() ? store::default_store_path() : mail.store_path;
     auto opened = store::sqlite_store::open(path);
@@ -450,14 +455,8 @@ int examine_and_report(const char* command, const dns_settings& dns,
                        const probe_options* probe, const std::string* check_ca, bool json_out,
                        bool refresh_sts = false) {
   boost::asio::io_context io(1);
-  auto resolver = make_resolver(io.get_executor(), dns, timeout);
-  if (!resolver) {
-    fmt::print(stderr, "otls {}: {} (--resolver, --trust-anchor)\n", command,
-               resolver.error().message());
-    return exit_usage;
-  }
   mail_context ctx;
-  if (auto problem = load_context(mail, **resolver, timeout, ctx)) {
+  if (auto problem = load_context(io.get_executor(), dns, mail, timeout, ctx)) {
     fmt::print(stderr, "otls {}: {}\n", command, *problem);
     return exit_usage;
   }
@@ -484,14 +483,9 @@ int refresh_policies(const policy_options& options) {
   constexpr std::int64_t window = 24 * 3600;
   constexpr std::size_t max_entries = 10'000;
   boost::asio::io_context io(1);
-  auto resolver = make_resolver(io.get_executor(), options.dns, options.timeout);
-  if (!resolver) {
-    fmt::print(stderr, "otls policy: {} (--resolver, --trust-anchor)\n",
-               resolver.error().message());
-    return exit_usage;
-  }
   mail_context ctx;
-  if (auto problem = load_context(options.mail, **resolver, options.timeout, ctx)) {
+  if (auto problem =
+          load_context(io.get_executor(), options.dns, options.mail, options.timeout, ctx)) {
     fmt::print(stderr, "otls policy: {}\n", *problem);
     return exit_usage;
   }
@@ -510,7 +504,7 @@ int refresh_policies(const policy_options& options) {
   auto worker = [&]() -> awaitable<void> {
     while (next < due->size()) {
       const std::size_t i = next++;
-      results[i] = co_await policy::lookup_sts(**resolver, ctx.store.get(), *ctx.fetcher,
+      results[i] = co_await policy::lookup_sts(*ctx.resolver, ctx.store.get(), *ctx.fetcher,
                                                (*due)[i].domain, now, true);
     }
   };

@@ -50,6 +50,19 @@ bool sts_active(const sts_policy* p) {
   return p != nullptr && p->mode != sts_mode::none;
 }
 
+// The PKIX reference names of a level: verify checks the MX host, secure the next-hop domain.
+std::vector<std::string> pkix_names(security_level level, const decision_inputs& in) {
+  if (level == security_level::verify) return {bare(in.mx_host)};
+  if (level == security_level::secure) return {bare(in.domain)};
+  return {};
+}
+
+// A failed DNSSEC lookup refuses the host (RFC 7672 §2.1.1).
+void refuse_for_dns(const host_facts& dane, decision& d) {
+  d.refusal = dane.problem.value_or(core::outcome::dns_failure);
+  d.refusal_detail = dane.detail;
+}
+
 }  // namespace
 
 const char* to_string(decision_source s) noexcept {
@@ -91,22 +104,18 @@ decision decide(const decision_inputs& in) {
   if (in.local && (in.local->level || !in.local->fingerprints.empty())) {
     decision d;
     d.source = decision_source::local;
-    d.level = in.local->level.value_or(security_level::fingerprint);
-    if (!in.local->fingerprints.empty()) {
-      d.level = security_level::fingerprint;
-      d.fingerprints = in.local->fingerprints;
-    }
+    // Fingerprints pin the key whatever level is named alongside them.
+    d.fingerprints = in.local->fingerprints;
+    d.level = d.fingerprints.empty() ? *in.local->level : security_level::fingerprint;
     d.starttls_mandatory = tls_required(d.level, dane.applies());
-    if (d.level == security_level::verify) d.verify_names = {bare(in.mx_host)};
-    if (d.level == security_level::secure) d.verify_names = {bare(in.domain)};
+    d.verify_names = pkix_names(d.level, in);
     if (!local_covers(*in.local, bare(in.mx_host))) {
       d.refusal = core::outcome::mx_not_in_policy;
       d.refusal_detail =
           bare(in.mx_host) + " matches no mx pattern of the local rule for " + bare(in.domain);
     } else if (dane.verdict == dane_verdict::tempfail &&
                properties(d.level).auth == authentication::dane) {
-      d.refusal = dane.problem.value_or(core::outcome::dns_failure);
-      d.refusal_detail = dane.detail;
+      refuse_for_dns(dane, d);
     }
     return d;
   }
@@ -117,8 +126,7 @@ decision decide(const decision_inputs& in) {
     decision d;
     d.source = decision_source::dane;
     d.level = security_level::dane;
-    d.refusal = dane.problem.value_or(core::outcome::dns_failure);
-    d.refusal_detail = dane.detail;
+    refuse_for_dns(dane, d);
     return d;
   }
 
@@ -174,8 +182,7 @@ decision decide(const decision_inputs& in) {
   d.source = tls_by_dane ? decision_source::dane : decision_source::fallback;
   d.level = in.default_level;
   d.starttls_mandatory = tls_required(d.level, dane.applies());
-  if (d.level == security_level::verify) d.verify_names = {bare(in.mx_host)};
-  if (d.level == security_level::secure) d.verify_names = {bare(in.domain)};
+  d.verify_names = pkix_names(d.level, in);
   if (d.level == security_level::dane_only && !dane.applies()) {
     d.refusal = core::outcome::dane_required;
     d.refusal_detail = "level dane-only: " +

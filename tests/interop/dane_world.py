@@ -70,6 +70,18 @@ def which(tool: str) -> Optional[str]:
     return shutil.which(tool, path="/usr/sbin:/usr/bin:/sbin:/bin")
 
 
+def stop_daemons(daemons: list) -> list:
+    """Stops daemons in reverse start order, each by its PID; returns the processes that had to be
+    killed (and failures to stop, as (-1, why)), stopping the rest regardless."""
+    survivors = []
+    for d in reversed(daemons):
+        try:
+            survivors += d.stop() or []
+        except Exception as e:  # stop the rest regardless
+            survivors.append((-1, f"stopping {getattr(d, 'name', d)} failed: {e}"))
+    return survivors
+
+
 def require_tools(tools: Optional[dict] = None) -> None:
     """unittest.SkipTest naming the Debian package when a tool this world needs is missing
     (`tools`: tool -> Debian package; default REQUIRED_TOOLS)."""
@@ -335,12 +347,7 @@ class DaneWorld:
         return self
 
     def stop(self) -> list:
-        survivors = []
-        for d in reversed(self.daemons):
-            try:
-                survivors += d.stop() or []
-            except Exception as e:  # stop the rest regardless
-                survivors.append((-1, f"stopping {getattr(d, 'name', d)} failed: {e}"))
+        survivors = stop_daemons(self.daemons)
         self.daemons = []
         return survivors
 

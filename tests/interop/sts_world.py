@@ -274,12 +274,7 @@ class StsWorld:
         return self
 
     def stop(self) -> list:
-        survivors = []
-        for d in reversed(self.daemons):
-            try:
-                survivors += d.stop() or []
-            except Exception as e:  # stop the rest regardless
-                survivors.append((-1, f"stopping {getattr(d, 'name', d)} failed: {e}"))
+        survivors = dane_world.stop_daemons(self.daemons)
         self.daemons = []
         return survivors
 
