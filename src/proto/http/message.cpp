@@ -23,11 +23,7 @@ namespace bhttp = boost::beast::http;
 constexpr std::size_t max_buffered = max_header_bytes + max_body_bytes + 16 * 1024;
 constexpr std::size_t max_report_lines = 32;
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+constexpr auto trim = core::trim_blanks;
 
 std::string version_text(unsigned version) {
   return "HTTP/" + std::to_string(version / 10) + "." + std::to_string(version % 10);
@@ -134,12 +130,6 @@ std::vector<std::string> response::as_peer_text() const {
 
 std::string request::request_line() const {
   return printable(method + " " + target + " " + version_text(version));
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                            [&](char x, char y) { return lower(x) == lower(y); });
 }
 
 std::string printable(std::string_view text, std::size_t limit) {

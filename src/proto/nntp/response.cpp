@@ -10,21 +10,8 @@
 namespace otls::proto::nntp {
 namespace {
 
-bool is_ws(char c) {
-  return c == ' ' || c == '\t';
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_ws(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_ws(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
+using core::to_upper;
+constexpr auto trim = core::trim_blanks;
 
 // RFC 3977 §3.1.1: a block line that starts with "." is sent with one more "." in front.
 std::string stuffed(const std::string& line) {
@@ -32,20 +19,6 @@ std::string stuffed(const std::string& line) {
 }
 
 }  // namespace
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::toupper(static_cast<unsigned char>(x)) ==
-                  std::toupper(static_cast<unsigned char>(y));
-         });
-}
-
-std::string_view first_word(std::string_view line) {
-  line = trim(line);
-  std::size_t end = 0;
-  while (end < line.size() && !is_ws(line[end])) ++end;
-  return line.substr(0, end);
-}
 
 std::vector<std::string> response::as_peer_text() const {
   std::vector<std::string> out{std::to_string(code) + (text.empty() ? "" : " " + text)};
@@ -112,7 +85,7 @@ capability_list capability_list::from_block(const std::vector<std::string>& bloc
     const std::string_view line = trim(raw);
     if (line.empty()) continue;
     const std::string_view label = first_word(line);
-    caps.lines.push_back(upper(label) + std::string(line.substr(label.size())));
+    caps.lines.push_back(to_upper(label) + std::string(line.substr(label.size())));
   }
   return caps;
 }
@@ -136,7 +109,7 @@ std::optional<command> parse_command(std::string_view line) {
   if (verb.empty() ||
       !std::all_of(verb.begin(), verb.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; }))
     return std::nullopt;
-  return command{upper(verb), std::string(trim(line.substr(verb.size())))};
+  return command{to_upper(verb), std::string(trim(line.substr(verb.size())))};
 }
 
 }  // namespace otls::proto::nntp

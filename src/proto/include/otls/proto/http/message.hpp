@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "otls/core/error.hpp"
+#include "otls/core/text.hpp"
 
 namespace otls::proto::http {
 
@@ -95,7 +96,7 @@ using response_reader = message_reader<response>;
 using request_reader = message_reader<request>;
 
 // ASCII case-insensitive comparison (field names, tokens: RFC 9110 §5.1, §7.8).
-bool iequals(std::string_view a, std::string_view b);
+using core::iequals;
 
 // Printable, bounded rendering of peer bytes for reports (controls become '?').
 std::string printable(std::string_view text, std::size_t limit = 200);

@@ -10,6 +10,7 @@
 
 #include "otls/core/error.hpp"
 #include "otls/core/line_reader.hpp"
+#include "otls/core/text.hpp"
 
 namespace otls::proto::nntp {
 
@@ -72,7 +73,7 @@ struct capability_list {
 };
 
 // The label of a capability line or a response text's first word, e.g. "STARTTLS".
-std::string_view first_word(std::string_view line);
+using core::first_word;
 
 struct command {
   std::string verb;  // upper-cased: "CAPABILITIES", "MODE", ...
@@ -83,6 +84,6 @@ struct command {
 // by SP or TAB). nullopt for an empty line or a keyword with control or non-ASCII bytes.
 std::optional<command> parse_command(std::string_view line);
 
-bool iequals(std::string_view a, std::string_view b);
+using core::iequals;
 
 }  // namespace otls::proto::nntp
