@@ -2,6 +2,7 @@
 // checks that the dialect ends or asks for more within a bounded number of steps.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -29,6 +30,13 @@ inline void drive(proto::dialect& d, const std::uint8_t* data, std::size_t size)
       if (a.what == proto::action::kind::start_tls) {
         (void)d.take_leftover();
         d.on_tls_established();
+      }
+      // Side data connections: the next input chunk is what "arrived" on them.
+      if (a.what == proto::action::kind::open_data) d.on_data_opened({});
+      if (a.what == proto::action::kind::finish_data) {
+        const std::size_t n = std::min<std::size_t>(input.size(), 64);
+        d.on_data_finished({}, input.substr(0, n));
+        input.remove_prefix(n);
       }
     }
     if (finished) break;

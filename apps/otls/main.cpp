@@ -84,6 +84,19 @@ CLI::App* add_probe(CLI::App& app, probe_options& options, std::string& level_te
                     "other protocols that name a virtual host (default: the URL's host)");
   probe->add_option("--ehlo-name", options.settings.dialect.client_name,
                     "name sent in EHLO/LHLO (default: localhost)");
+  auto* data = probe->add_flag("--data", options.settings.dialect.transfer_data,
+                               "FTP: log in and list the directory over a passive data "
+                               "connection under TLS, resuming the control session");
+  auto* user = probe->add_option("--user", options.settings.dialect.user,
+                                 "FTP: log in as this user inside TLS (default with --data: "
+                                 "anonymous)");
+  probe
+      ->add_option("--password", options.settings.dialect.password,
+                   "FTP: the password for --user (better: $OTLS_PASSWORD, which ps does not "
+                   "show); never sent without TLS")
+      ->envname("OTLS_PASSWORD");
+  data->excludes(mx);
+  user->excludes(mx);
   probe->add_option("--timeout", timeout_s, "seconds allowed for each step (default 10)")
       ->check(CLI::Range(0.1, 3600.0));
   probe->add_option("--tls-min", tls_min,
@@ -184,6 +197,7 @@ int main(int argc, char** argv) {
         return exit_usage;
       }
       probe.settings.tls.min_version = *version;
+      probe.settings.dialect.log_in = !probe.settings.dialect.user.empty();
       if (!probe.mx_domain.empty()) return run_mx_probe(std::move(probe));
       return run_probe(std::move(probe));
     }

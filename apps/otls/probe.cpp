@@ -22,7 +22,7 @@ const char* const exit_code_help =
     "  1   internal error\n"
     "  2   connection failure (name did not resolve, no address accepted)\n"
     "  3   STARTTLS not offered, or made impossible (IMAP PREAUTH in plaintext)\n"
-    "  4   STARTTLS refused by the server\n"
+    "  4   STARTTLS refused by the server (FTP: also PBSZ/PROT P refused)\n"
     "  5   TLS handshake failure (including a server that speaks only legacy TLS)\n"
     "  6   certificate verification failure (untrusted, expired, name mismatch)\n"
     "  7   protocol error (garbage, oversized line, early close, service refused)\n"
@@ -32,6 +32,7 @@ const char* const exit_code_help =
     "  11  DANE required (level dane-only) but no DNSSEC-validated TLSA records\n"
     "  12  the domain accepts no mail (null MX, or no mail host at all)\n"
     "  13  MTA-STS: the MX host is not in the enforced policy, or the policy is unusable\n"
+    "  14  FTP: the login was refused, or the data connection failed (--user, --data)\n"
     "  64  usage error (bad URL, bad option, unreadable CA file)\n";
 
 level parse_level(const std::string& text) {
@@ -104,6 +105,7 @@ int exit_code_for(core::outcome o) {
     case outcome::preauth_plaintext:
       return exit_starttls_not_offered;
     case outcome::starttls_rejected:
+    case outcome::data_protection_refused:
       return exit_starttls_refused;
     case outcome::handshake_failure:
       return exit_handshake;
@@ -126,6 +128,9 @@ int exit_code_for(core::outcome o) {
     case outcome::sts_webpki_invalid:
     case outcome::mx_not_in_policy:
       return exit_policy;
+    case outcome::login_failed:
+    case outcome::data_channel_failure:
+      return exit_ftp_session;
     case outcome::timeout:
       return exit_timeout;
     case outcome::response_injection:
@@ -167,6 +172,32 @@ nlohmann::json certificate_error(const net::client_report& report) {
   return nullptr;
 }
 
+// FTP --data: where the data connection went, how it was protected, what it carried.
+nlohmann::json data_channel_json(const net::client_report& report) {
+  using nlohmann::json;
+  if (!report.data_channel && !report.facts.data) return nullptr;
+  json out;
+  if (const auto& channel = report.data_channel) {
+    out["address"] = channel->address;
+    out["advertised"] = channel->advertised.empty() ? json(nullptr) : json(channel->advertised);
+    out["protected"] = channel->tls;
+    out["tls"] = channel->tls_facts ? json{{"version", channel->tls_facts->version},
+                                           {"cipher", channel->tls_facts->cipher},
+                                           {"resumed", channel->tls_facts->resumed}}
+                                    : json(nullptr);
+  }
+  if (const auto& data = report.facts.data) {
+    out["command"] = data->command;
+    out["bytes"] = data->bytes;
+    out["lines"] = data->lines;
+  } else {
+    out["command"] = nullptr;
+    out["bytes"] = nullptr;
+    out["lines"] = nullptr;
+  }
+  return out;
+}
+
 }  // namespace
 
 nlohmann::json to_json(const net::client_report& report, level l) {
@@ -200,6 +231,9 @@ nlohmann::json to_json(const net::client_report& report, level l) {
     out["tls"] = nullptr;
     out["certificate"] = nullptr;
   }
+  out["login"] =
+      report.facts.logged_in_as.empty() ? json(nullptr) : json(report.facts.logged_in_as);
+  out["data_channel"] = data_channel_json(report);
   out["outcome"] = core::to_string(net::outcome_of(report.error));
   if (report.error) {
     out["error"] = {{"message", report.error.message()},
@@ -305,6 +339,16 @@ void print_human(std::FILE* out, const probe_result& result, level l, bool colou
   }
   if (!report.facts.capabilities_after_tls.empty())
     row("after TLS", join(report.facts.capabilities_after_tls, ", "));
+  if (!report.facts.logged_in_as.empty()) row("login", report.facts.logged_in_as + ", inside TLS");
+  if (const auto& channel = report.data_channel) {
+    row("data", channel->address + (channel->tls ? ", PROT P" : ", PROT C (plaintext)"),
+        channel->tls ? tone::plain : tone::warn);
+    if (const auto& t = channel->tls_facts)
+      row("  TLS",
+          t->version + " " + t->cipher + (t->resumed ? ", session resumed" : ", full handshake"));
+    if (const auto& data = report.facts.data)
+      row("  " + data->command, fmt::format("{} bytes, {} lines", data->bytes, data->lines.size()));
+  }
   if (result.dane) print_dane_rows(row, result);
   for (const auto& w : report.warnings) row("warning", w, tone::warn);
   if (result.refusal) {
@@ -394,6 +438,11 @@ int run_probe(probe_options options) {
   auto target = proto::resolve_target(options.url);
   if (!target) {
     fmt::print(stderr, "otls probe: {}: {}\n", options.url, target.error().message());
+    return exit_usage;
+  }
+  const auto& dialect = options.settings.dialect;
+  if ((dialect.log_in || dialect.transfer_data) && target->proto->family != "ftp") {
+    fmt::print(stderr, "otls probe: --data and --user are for ftp:// and ftps:// only\n");
     return exit_usage;
   }
   apply_level(options.security, options.settings);

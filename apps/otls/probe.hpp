@@ -35,6 +35,7 @@ enum exit_code : int {
   exit_dane_required = 11,  // level dane-only without DNSSEC-validated TLSA records
   exit_no_mail = 12,        // null MX, or a domain without mail hosts
   exit_policy = 13,         // MTA-STS: policy unfetchable or invalid, MX not in an enforced policy
+  exit_ftp_session = 14,    // FTP: login refused, or the data connection failed
   exit_usage = 64,
 };
 

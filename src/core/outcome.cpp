@@ -7,7 +7,7 @@
 namespace otls::core {
 namespace {
 
-constexpr std::array<std::pair<outcome, std::string_view>, 24> names{{
+constexpr std::array<std::pair<outcome, std::string_view>, 27> names{{
     {outcome::ok, "ok"},
     {outcome::starttls_not_supported, "starttls-not-supported"},
     {outcome::starttls_rejected, "starttls-rejected"},
@@ -22,6 +22,9 @@ constexpr std::array<std::pair<outcome, std::string_view>, 24> names{{
     {outcome::connect_failure, "connect-failure"},
     {outcome::timeout, "timeout"},
     {outcome::protocol_error, "protocol-error"},
+    {outcome::data_protection_refused, "data-protection-refused"},
+    {outcome::login_failed, "login-failed"},
+    {outcome::data_channel_failure, "data-channel-failure"},
     {outcome::tlsa_invalid, "tlsa-invalid"},
     {outcome::dnssec_invalid, "dnssec-invalid"},
     {outcome::dane_required, "dane-required"},

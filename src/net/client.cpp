@@ -152,8 +152,18 @@ awaitable<void> run_session(proto::target& target, client_settings& settings,
     }
     co_return co_await start_tls(stream, *context, settings, report);
   };
-  const error_code ec =
-      co_await run_dialect(stream, *dialect, upgrade, settings.timeout, deadline::per_exchange);
+  data_channel data(stream, *context, settings.tls, settings.verify_certificate, settings.timeout);
+  const error_code ec = co_await run_dialect(stream, *dialect, upgrade, settings.timeout,
+                                             deadline::per_exchange, &data);
+  report.data_channel = data.report();
+  if (report.data_channel) {
+    auto& warnings = report.data_channel->warnings;
+    const auto& advertised = report.data_channel->advertised;
+    if (!advertised.empty() && !report.data_channel->address.starts_with(advertised + ":"))
+      warnings.push_back("the PASV reply named " + advertised +
+                         "; otls connected to the control connection's address instead");
+    report.warnings.insert(report.warnings.end(), warnings.begin(), warnings.end());
+  }
   report.facts = dialect->facts();
   report.warnings.insert(report.warnings.end(), report.facts.warnings.begin(),
                          report.facts.warnings.end());

@@ -12,9 +12,11 @@
 
 namespace otls::net {
 
-awaitable<error_code> run_dialect(upgradable_stream& stream, proto::dialect& dialect,
-                                  const upgrade_handler& upgrade, duration timeout,
-                                  deadline policy) {
+namespace {
+
+awaitable<error_code> run_actions(upgradable_stream& stream, proto::dialect& dialect,
+                                  const upgrade_handler& upgrade, duration timeout, deadline policy,
+                                  data_channel* data) {
   using clock = std::chrono::steady_clock;
   std::array<char, 16 * 1024> buffer;
   // per_exchange: the time allowed for the answer we are waiting for, reset by our own moves.
@@ -52,12 +54,37 @@ awaitable<error_code> run_dialect(upgradable_stream& stream, proto::dialect& dia
         answer_due = clock::now() + timeout;
         break;
       }
+      case proto::action::kind::open_data: {
+        error_code ec = errc::no_data_channel;
+        if (data) ec = co_await data->open(act.data_port, act.data_tls, std::move(act.bytes));
+        dialect.on_data_opened(ec);
+        answer_due = clock::now() + timeout;
+        break;
+      }
+      case proto::action::kind::finish_data: {
+        result<std::string> received = errc::no_data_channel;
+        if (data) received = co_await data->finish();
+        dialect.on_data_finished(received ? error_code{} : received.error(),
+                                 received ? std::string_view(*received) : std::string_view{});
+        answer_due = clock::now() + timeout;
+        break;
+      }
       case proto::action::kind::done:
         co_return error_code{};
       case proto::action::kind::fail:
         co_return act.error;
     }
   }
+}
+
+}  // namespace
+
+awaitable<error_code> run_dialect(upgradable_stream& stream, proto::dialect& dialect,
+                                  const upgrade_handler& upgrade, duration timeout, deadline policy,
+                                  data_channel* data) {
+  const error_code ec = co_await run_actions(stream, dialect, upgrade, timeout, policy, data);
+  if (data) co_await data->close();
+  co_return ec;
 }
 
 }  // namespace otls::net

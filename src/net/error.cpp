@@ -24,6 +24,10 @@ class net_category final : public boost::system::error_category {
         return "the connection was lost";
       case errc::http_failure:
         return "the HTTP response was malformed or too large";
+      case errc::no_data_channel:
+        return "this session cannot open data connections";
+      case errc::data_too_large:
+        return "the data connection carried more than the limit";
     }
     return "unknown otls.net error";
   }
@@ -50,6 +54,8 @@ core::outcome outcome_of(const error_code& ec) noexcept {
         return outcome::response_injection;
       case errc::connection_lost:
       case errc::http_failure:
+      case errc::no_data_channel:
+      case errc::data_too_large:
         return outcome::protocol_error;
     }
   }
@@ -63,6 +69,12 @@ core::outcome outcome_of(const error_code& ec) noexcept {
         return outcome::service_unavailable;
       case proto::errc::preauth_plaintext:
         return outcome::preauth_plaintext;
+      case proto::errc::data_protection_refused:
+        return outcome::data_protection_refused;
+      case proto::errc::login_failed:
+        return outcome::login_failed;
+      case proto::errc::data_channel_failure:
+        return outcome::data_channel_failure;
       default:
         return outcome::protocol_error;
     }

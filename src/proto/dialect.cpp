@@ -26,6 +26,12 @@ class proto_category final : public boost::system::error_category {
       case errc::preauth_plaintext:
         return "the server pre-authenticated the session in plaintext (IMAP PREAUTH), so "
                "STARTTLS is impossible";
+      case errc::data_protection_refused:
+        return "the server refused to protect data connections (PBSZ 0 / PROT P)";
+      case errc::login_failed:
+        return "the server refused the login";
+      case errc::data_channel_failure:
+        return "the data connection failed";
     }
     return "unknown otls.proto error";
   }

@@ -1,10 +1,14 @@
 // Protocol registry: schemes, default ports (IANA; RFC 8314 for implicit-TLS mail ports) and
 // factories. LMTP (RFC 2033) has no assigned port; 24 is the common convention. ManageSieve
-// (RFC 5804) has no implicit-TLS port.
+// (RFC 5804) has no implicit-TLS port. Implicit FTPS on 990 is IANA-registered practice, not an
+// RFC.
 #include "otls/proto/registry.hpp"
 
 #include <array>
 
+#include "otls/proto/ftp/client.hpp"
+#include "otls/proto/ftp/offer_stripper.hpp"
+#include "otls/proto/ftp/server.hpp"
 #include "otls/proto/http/client.hpp"
 #include "otls/proto/http/server.hpp"
 #include "otls/proto/imap/client.hpp"
@@ -130,6 +134,11 @@ constexpr std::array registry{
     // The scheme always means the RFC 2817 upgrade; there is no stripper (no offer to strip).
     protocol{"http", "http", 80, false, "HTTP Upgrade to TLS (RFC 2817: OPTIONS * and 101)",
              make_client<http::client>, make_server<http::server>, nullptr},
+    protocol{"ftp", "ftp", 21, false, "FTP with AUTH TLS, PBSZ 0 and PROT P (RFC 4217)",
+             make_client<ftp::client>, make_server<ftp::server>,
+             make_stripper<ftp::offer_stripper>},
+    protocol{"ftps", "ftp", 990, true, "FTP over implicit TLS (port 990; no RFC, common practice)",
+             make_client<ftp::client>, make_server<ftp::server>, nullptr},
     // -- new protocols above this line (one block per protocol)
 };
 

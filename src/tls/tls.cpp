@@ -546,6 +546,7 @@ session_facts inspect(SSL* ssl, const client_config& config) {
   if (cipher != nullptr) facts.cipher = SSL_CIPHER_get_name(cipher);
   facts.group = group_name(ssl);
   facts.forward_secrecy = has_forward_secrecy(ssl, cipher);
+  facts.resumed = SSL_session_reused(ssl) == 1;
 
   // On the client side the peer chain starts with the leaf.
   if (const STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl)) {
@@ -614,6 +615,22 @@ error_code classify_handshake_error(const error_code& asio_error, std::string& d
     append_detail(detail, "the server does not seem to speak TLS here");
   }
   return make_error_code(errc::handshake_failure);
+}
+
+session_handle resumable_session(SSL* ssl) {
+  SSL_SESSION* session = SSL_get1_session(ssl);
+  if (session == nullptr) return nullptr;
+  session_handle handle(session, SSL_SESSION_free);
+  if (SSL_SESSION_is_resumable(session) != 1) return nullptr;
+  return handle;
+}
+
+error_code offer_session(SSL* ssl, const session_handle& session) {
+  if (session && SSL_set_session(ssl, session.get()) != 1) {
+    ERR_clear_error();
+    return make_error_code(errc::handshake_failure);
+  }
+  return {};
 }
 
 }  // namespace otls::tls

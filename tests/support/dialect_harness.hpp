@@ -2,6 +2,7 @@
 // the client in `fail`) and an in-memory pump running our client role against our server role.
 #pragma once
 
+#include <cerrno>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -77,6 +78,12 @@ inline sweep_case run_with_fault(proto::dialect& c, const std::vector<std::strin
         } else {
           c.on_eof();
         }
+        break;
+      case proto::action::kind::open_data:
+        c.on_data_opened({});
+        break;
+      case proto::action::kind::finish_data:
+        c.on_data_finished({}, "file\r\n");
         break;
       case proto::action::kind::done:
         r.end = sweep_end::completed;
@@ -172,6 +179,12 @@ inline pair_result run_pair(proto::dialect& c, proto::dialect& s,
           EXPECT_EQ(c.take_leftover(), "") << "client leftover at start_tls";
           c_tls = c_wait = true;  // the handshake needs the server too
           break;
+        case proto::action::kind::open_data:
+        case proto::action::kind::finish_data:
+          // Server roles have no data channel: a client asking for one fails its transfer.
+          if (a.what == proto::action::kind::open_data)
+            c.on_data_opened(error_code(ECONNREFUSED, boost::system::generic_category()));
+          break;
         case proto::action::kind::done:
         case proto::action::kind::fail:
           c_ended = true;
@@ -195,6 +208,11 @@ inline pair_result run_pair(proto::dialect& c, proto::dialect& s,
         case proto::action::kind::start_tls:
           EXPECT_EQ(s.take_leftover(), "") << "server leftover at start_tls";
           s_tls = s_wait = true;
+          break;
+        case proto::action::kind::open_data:
+        case proto::action::kind::finish_data:
+          ADD_FAILURE() << "a server role asked for a data connection";
+          s_ended = true;
           break;
         case proto::action::kind::done:
         case proto::action::kind::fail:

@@ -2,6 +2,7 @@
 // Every step pulls the dialect's next action and checks it, with the transcript position.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,10 @@ inline const char* kind_name(proto::action::kind k) {
       return "done";
     case proto::action::kind::fail:
       return "fail";
+    case proto::action::kind::open_data:
+      return "open_data";
+    case proto::action::kind::finish_data:
+      return "finish_data";
   }
   return "?";
 }
@@ -56,6 +61,24 @@ class transcript {
     const auto a = pull();
     EXPECT_EQ(kind_name(a.what), std::string("fail")) << where();
     EXPECT_EQ(a.error, ec) << a.error.message() << where();
+    return *this;
+  }
+  // open_data to `port` (TLS or not); `advertised`: the address a PASV reply named.
+  transcript& expect_open_data(std::uint16_t port, bool tls, std::string_view advertised = {}) {
+    const auto a = pull();
+    EXPECT_EQ(kind_name(a.what), std::string("open_data")) << where();
+    EXPECT_EQ(a.data_port, port) << where();
+    EXPECT_EQ(a.data_tls, tls) << where();
+    EXPECT_EQ(a.bytes, advertised) << where();
+    return *this;
+  }
+  transcript& expect_finish_data() { return expect_kind(proto::action::kind::finish_data); }
+  transcript& data_opened(error_code ec = {}) {
+    d_.on_data_opened(ec);
+    return *this;
+  }
+  transcript& data_finished(std::string_view received, error_code ec = {}) {
+    d_.on_data_finished(ec, received);
     return *this;
   }
   transcript& feed(std::string_view bytes) {

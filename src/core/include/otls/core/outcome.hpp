@@ -22,6 +22,10 @@ enum class outcome {
   connect_failure,            // no TCP connection to any address
   timeout,                    // a step did not finish in time
   protocol_error,             // the peer broke the protocol (garbage, oversize, early close)
+  // FTP (RFC 4217) beyond the control channel's upgrade.
+  data_protection_refused,  // PBSZ 0 / PROT P refused: data connections would be plaintext
+  login_failed,             // the server refused the credentials (inside TLS)
+  data_channel_failure,     // the data connection, its TLS or the transfer over it failed
   // DNS and DANE (RFC 7672, RFC 8460 §4.3.2): decided before or instead of a connection.
   tlsa_invalid,              // a secure TLSA RRset of which no record is usable
   dnssec_invalid,            // a bogus DNSSEC answer: the host is not tried (temporary)

@@ -8,6 +8,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include "otls/net/data_channel.hpp"
 #include "otls/net/stream.hpp"
 #include "otls/proto/registry.hpp"
 #include "otls/tls/tls.hpp"
@@ -44,6 +45,7 @@ struct client_report {
   error_code error;  // the first failure; {} when the requested level was met
   diagnostics diag;
   std::string leftover_plaintext;  // what arrived after the go-ahead (response injection)
+  std::optional<data_channel_report> data_channel;  // FTP --data: the data connection
   duration elapsed{0};
 };
 

@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 
+#include "otls/net/data_channel.hpp"
 #include "otls/net/stream.hpp"
 #include "otls/proto/dialect.hpp"
 
@@ -21,9 +22,11 @@ enum class deadline {
 };
 
 // Runs the dialect until done or fail. Returns the dialect's error, a framing error, a
-// timeout or a transport error; {} on done.
+// timeout or a transport error; {} on done. `data` opens the side connections a dialect asks
+// for (FTP); without one such a request fails with errc::no_data_channel. A side connection
+// still open at the end is closed before this returns.
 awaitable<error_code> run_dialect(upgradable_stream& stream, proto::dialect& dialect,
-                                  const upgrade_handler& upgrade, duration timeout,
-                                  deadline policy);
+                                  const upgrade_handler& upgrade, duration timeout, deadline policy,
+                                  data_channel* data = nullptr);
 
 }  // namespace otls::net

@@ -13,6 +13,8 @@ enum class errc {
   response_injection,   // bytes followed the go-ahead reply before the handshake (rule 1)
   connection_lost,      // reset or broken pipe mid-exchange
   http_failure,         // a malformed HTTP response, or a body over the limit (https.hpp)
+  no_data_channel,      // a dialect asked for a side data connection this driver cannot open
+  data_too_large,       // a side data connection sent more than data_channel's limit
 };
 
 const boost::system::error_category& category() noexcept;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +15,7 @@
 #include "otls/core/error.hpp"
 
 typedef struct ssl_st SSL;
+typedef struct ssl_session_st SSL_SESSION;
 
 namespace otls::tls {
 
@@ -123,6 +125,7 @@ struct session_facts {
   std::string cipher;   // "TLS_AES_256_GCM_SHA384"
   std::string group;    // key-exchange group, e.g. "x25519"; empty if unknown
   bool forward_secrecy = false;
+  bool resumed = false;                 // an earlier session was resumed (no full handshake)
   std::vector<certificate_info> chain;  // as sent by the peer, leaf first
   verification verify;
   std::optional<verification> pkix_report;  // when client_config::pkix_report_name is set
@@ -130,6 +133,15 @@ struct session_facts {
 
 // After a completed client handshake: what was negotiated and what the chain proves.
 session_facts inspect(SSL* ssl, const client_config& config);
+
+// A finished client handshake's session, to resume on a second connection to the same server
+// (FTP's data connection, RFC 4217 §10.2). With TLS 1.3 the resumable session arrives after
+// the handshake in a NewSessionTicket, so take it once the connection has read something.
+// Null when the connection holds no resumable session.
+using session_handle = std::shared_ptr<SSL_SESSION>;
+session_handle resumable_session(SSL* ssl);
+// Offers `session` in the next client handshake on `ssl` (after prepare_client).
+error_code offer_session(SSL* ssl, const session_handle& session);
 
 // The failure a client at a verifying level reports for these facts, or {} when the chain is
 // trusted and the name matches. Precedence: expired, not trusted, other, host mismatch.
