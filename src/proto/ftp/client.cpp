@@ -140,10 +140,12 @@ action client::on_auth(const reply& r) {
   if (unknown && !facts_.starttls_offered)
     return no_upgrade(errc::starttls_not_supported, &r,
                       "the server does not implement AUTH TLS (RFC 4217 §4)",
-                      "AUTH TLS is not implemented (" + said + ")");
+                      "AUTH TLS is not implemented (" + said +
+                          "): the session continued in PLAINTEXT (level may)");
   // 431 (unavailable now), 534 (policy), 334 (an ADAT exchange: not TLS), anything else.
-  return no_upgrade(errc::starttls_rejected, &r, "the server refused AUTH TLS (RFC 4217 §4)",
-                    "AUTH TLS refused (" + said + ")");
+  return no_upgrade(
+      errc::starttls_rejected, &r, "the server refused AUTH TLS (RFC 4217 §4)",
+      "AUTH TLS refused (" + said + "): the session continued in PLAINTEXT (level may)");
 }
 
 // The upgrade will not happen. Required: QUIT and fail with a named error. Opportunistic
