@@ -69,7 +69,9 @@ action server::auth(const command& cmd) {
       !core::iequals(cmd.args, "SSL"))
     return error_reply("504 Security mechanism not understood");
   if (tls_active_) return error_reply("503 Security data exchange already completed");
-  if (!options_.tls_available) return error_reply("431 TLS is not available on this server");
+  // Without TLS this role is a server that does not implement AUTH (RFC 2228 §4: 502), as
+  // ProFTPD without mod_tls answers 500: not a refusal of an offered upgrade (431/534).
+  if (!options_.tls_available) return error_reply("502 TLS is not available on this server");
   // Rule 3 of DESIGN.md: the go-ahead goes out first; whatever the client pipelined behind
   // this line is discarded by the driver, never executed inside TLS.
   return go_ahead("234 AUTH " + core::to_upper(cmd.args) + " successful");
