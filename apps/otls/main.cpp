@@ -84,6 +84,9 @@ CLI::App* add_probe(CLI::App& app, probe_options& options, std::string& level_te
                     "other protocols that name a virtual host (default: the URL's host)");
   probe->add_option("--ehlo-name", options.settings.dialect.client_name,
                     "name sent in EHLO/LHLO (default: localhost)");
+  probe->add_flag("--no-srv", options.no_srv,
+                  "connect to the URL's host and default port even where the scheme locates its "
+                  "service by SRV records (xmpp, xmpp-server, xmpps without a port)");
   auto* data = probe->add_flag("--data", options.settings.dialect.transfer_data,
                                "FTP: log in and list the directory over a passive data "
                                "connection under TLS, resuming the control session");

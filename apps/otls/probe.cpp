@@ -198,6 +198,18 @@ nlohmann::json data_channel_json(const net::client_report& report) {
   return out;
 }
 
+nlohmann::json srv_json(const policy::service_facts& srv) {
+  nlohmann::json targets = nlohmann::json::array();
+  for (const auto& t : srv.targets)
+    targets.push_back(
+        {{"host", t.host}, {"port", t.port}, {"priority", t.priority}, {"weight", t.weight}});
+  return {{"name", srv.name},
+          {"dnssec", dns::to_string(srv.dnssec)},
+          {"route", policy::to_string(srv.route)},
+          {"targets", targets},
+          {"detail", srv.detail.empty() ? nlohmann::json(nullptr) : nlohmann::json(srv.detail)}};
+}
+
 }  // namespace
 
 nlohmann::json to_json(const net::client_report& report, level l) {
@@ -219,7 +231,8 @@ nlohmann::json to_json(const net::client_report& report, level l) {
     out["tls"] = {{"version", t.version},
                   {"cipher", t.cipher},
                   {"group", t.group.empty() ? json(nullptr) : json(t.group)},
-                  {"forward_secrecy", t.forward_secrecy}};
+                  {"forward_secrecy", t.forward_secrecy},
+                  {"alpn", t.alpn.empty() ? json(nullptr) : json(t.alpn)}};
     json chain = json::array();
     for (const auto& c : t.chain) chain.push_back(certificate_json(c));
     out["certificate"] = {{"chain", chain},
@@ -262,6 +275,7 @@ nlohmann::json to_json(const probe_result& result, level l) {
                     {"peer_text", nlohmann::json::array()}};
   }
   out["dane"] = result.dane ? dane_probe_json(result) : nlohmann::json(nullptr);
+  out["srv"] = result.srv ? srv_json(*result.srv) : nlohmann::json(nullptr);
   out["report_only"] = result.report_only;
   if (result.report.tls && result.report.tls->pkix_report) {
     const auto& v = *result.report.tls->pkix_report;
@@ -291,6 +305,14 @@ void print_human(std::FILE* out, const probe_result& result, level l, bool colou
   const auto outcome = result.outcome();
   fmt::print(out, "{} {}  (level {})\n", styled("otls probe", tone::bold, colour),
              report.target.to_string(), to_string(l));
+  if (const auto& srv = result.srv) {
+    std::string targets;
+    for (const auto& t : srv->targets)
+      targets += (targets.empty() ? "" : ", ") + t.host + ":" + std::to_string(t.port);
+    row("SRV",
+        srv->name + (targets.empty() ? " (" + std::string(policy::to_string(srv->route)) + ")"
+                                     : " -> " + targets));
+  }
   if (!report.address.empty()) row("address", report.address);
   for (const auto& a : report.attempts)
     if (a.error) row("tried", a.address + ": " + a.error.message(), tone::dim);
@@ -309,7 +331,8 @@ void print_human(std::FILE* out, const probe_result& result, level l, bool colou
   }
   if (report.tls) {
     const auto& t = *report.tls;
-    row("TLS", fmt::format("{} {}{}", t.version, t.cipher, t.group.empty() ? "" : " " + t.group));
+    row("TLS", fmt::format("{} {}{}{}", t.version, t.cipher, t.group.empty() ? "" : " " + t.group,
+                           t.alpn.empty() ? "" : ", ALPN " + t.alpn));
     row("forward secrecy", t.forward_secrecy ? "yes" : "no",
         t.forward_secrecy ? tone::good : tone::warn);
     if (!t.chain.empty()) {
@@ -432,6 +455,54 @@ awaitable<probe_result> probe_with_dane(proto::target target, probe_options opti
                                    std::move(facts));
 }
 
+// A URL without a port whose scheme locates its service by SRV (XMPP, RFC 6120 §3.2,
+// XEP-0368): the SRV targets in RFC 2782 order, each host's addresses looked up, the
+// certificate still checked against the URL's host. No SRV records: the host on its default
+// port; a failed lookup falls back too, with a warning; "." means no such service.
+awaitable<probe_result> probe_with_srv(proto::target target, probe_options options,
+                                       dns::resolver& resolver) {
+  probe_result result;
+  result.report.target = target;
+  auto srv = co_await policy::lookup_service(resolver, target.proto->srv_service, target.url.host,
+                                             policy::random_weight_pick());
+  std::vector<std::string> warnings;
+  if (srv.route == policy::service_route::no_service) {
+    result.refusal = core::outcome::connect_failure;
+    result.refusal_detail = srv.detail;
+    result.srv = std::move(srv);
+    co_return result;
+  }
+  if (srv.route == policy::service_route::failed) warnings.push_back(srv.detail);
+  policy::address_families families;
+  families.v4 = options.settings.family != net::address_family::ipv6;
+  families.v6 = options.settings.family != net::address_family::ipv4;
+  // Without SRV targets, the domain itself on the scheme's default port, through the same
+  // resolver (RFC 6120 §3.2.2).
+  auto targets = srv.targets;
+  if (targets.empty()) targets.push_back({target.url.host, target.port, 0, 0});
+  for (const auto& t : targets) {
+    const auto host = co_await policy::lookup_host(resolver, t.host, t.port,
+                                                   policy::dane_mode::generic, families, false);
+    for (const auto& a : host.addresses) options.settings.endpoints.emplace_back(a, t.port);
+    if (host.addresses.empty())
+      warnings.push_back(t.host + " has no usable address" +
+                         (host.detail.empty() ? "" : ": " + host.detail));
+  }
+  if (options.settings.endpoints.empty()) {
+    result.refusal = core::outcome::connect_failure;
+    result.refusal_detail = srv.route == policy::service_route::srv
+                                ? "no SRV target of " + srv.name + " has an address"
+                                : target.url.host + " has no address (and no SRV records)";
+    result.report.warnings = std::move(warnings);
+    result.srv = std::move(srv);
+    co_return result;
+  }
+  result.report = co_await net::run_client(target, options.settings);
+  result.report.warnings.insert(result.report.warnings.begin(), warnings.begin(), warnings.end());
+  result.srv = std::move(srv);
+  co_return result;
+}
+
 }  // namespace
 
 int run_probe(probe_options options) {
@@ -451,9 +522,11 @@ int run_probe(probe_options options) {
     fmt::print(stderr, "otls probe: --dane needs a host name: an IP address has no TLSA records\n");
     return exit_usage;
   }
+  const bool srv = !dane && !options.no_srv && !target->proto->srv_service.empty() &&
+                   !target->url.port && target->url.kind == core::host_kind::dns_name;
   boost::asio::io_context io(1);  // one thread: lets asio skip its internal locking
   std::unique_ptr<dns::unbound_resolver> resolver;
-  if (dane) {
+  if (dane || srv) {
     auto made = make_resolver(io.get_executor(), options.dns, options.settings.timeout);
     if (!made) {
       fmt::print(stderr, "otls probe: {} (--resolver, --trust-anchor)\n", made.error().message());
@@ -462,7 +535,8 @@ int run_probe(probe_options options) {
     resolver = std::move(*made);
   }
   auto work = [&]() -> awaitable<probe_result> {
-    if (resolver) co_return co_await probe_with_dane(*target, options, *resolver);
+    if (resolver && dane) co_return co_await probe_with_dane(*target, options, *resolver);
+    if (resolver) co_return co_await probe_with_srv(*target, options, *resolver);
     // Named first: GCC 12 miscompiles a co_await inside a braced initializer.
     probe_result plain;
     plain.report = co_await net::run_client(*target, options.settings);

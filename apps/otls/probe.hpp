@@ -10,6 +10,7 @@
 #include "otls/dns/unbound_resolver.hpp"
 #include "otls/net/client.hpp"
 #include "otls/policy/dane.hpp"
+#include "otls/policy/srv.hpp"
 
 namespace otls::app {
 
@@ -60,7 +61,8 @@ struct probe_options {
   std::string url;
   std::string mx_domain;  // --mx: probe every MX host of this mail domain instead of url
   level security = level::verify;
-  bool dane = false;  // look up TLSA records (implied by the dane levels)
+  bool dane = false;    // look up TLSA records (implied by the dane levels)
+  bool no_srv = false;  // connect to the URL's host even where the scheme locates by SRV
   bool json = false;
   dns_settings dns;
   mail_policy_settings mail;  // --mx only
@@ -82,7 +84,8 @@ struct probe_result {
   std::optional<core::outcome> refusal;
   std::string refusal_detail;
   std::optional<policy::host_facts> dane;
-  bool report_only = false;  // failures are reported only (MTA-STS testing mode)
+  std::optional<policy::service_facts> srv;  // the SRV lookup that located the service
+  bool report_only = false;                  // failures are reported only (MTA-STS testing mode)
 
   core::outcome outcome() const;
 };

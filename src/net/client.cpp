@@ -114,6 +114,8 @@ awaitable<error_code> start_tls(upgradable_stream& stream, boost::asio::ssl::con
 awaitable<void> run_session(proto::target& target, client_settings& settings,
                             client_report& report) {
   if (settings.tls.servername.empty()) settings.tls.servername = target.url.host;
+  if (settings.tls.alpn.empty() && !target.proto->alpn.empty())
+    settings.tls.alpn.emplace_back(target.proto->alpn);
   report.reference_name = settings.tls.servername;
   settings.dialect.implicit_tls = target.proto->implicit_tls;
   if (settings.dialect.server_name.empty()) settings.dialect.server_name = target.url.host;

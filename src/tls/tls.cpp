@@ -16,6 +16,7 @@
 #include <cctype>
 #include <ctime>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <boost/asio/error.hpp>
@@ -404,6 +405,39 @@ void append_detail(std::string& detail, std::string_view text) {
   detail += text;
 }
 
+// RFC 7301 §3.1: each protocol name as one length byte and 1-255 bytes.
+std::optional<std::string> alpn_wire(const std::vector<std::string>& protocols) {
+  std::string wire;
+  for (const auto& p : protocols) {
+    if (p.empty() || p.size() > 255) return std::nullopt;
+    wire += static_cast<char>(p.size());
+    wire += p;
+  }
+  return wire;
+}
+
+// The server's ALPN list lives with its SSL_CTX: freed when the last reference goes.
+int alpn_index() {
+  static const int index = SSL_CTX_get_ex_new_index(
+      0, nullptr, nullptr, nullptr, [](void*, void* data, CRYPTO_EX_DATA*, int, long, void*) {
+        delete static_cast<std::string*>(data);
+      });
+  return index;
+}
+
+int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+                unsigned int inlen, void* arg) {
+  const auto* ours = static_cast<const std::string*>(arg);
+  unsigned char* selected = nullptr;
+  // Our preference order decides; OpenSSL checks the client's list for us.
+  if (SSL_select_next_proto(&selected, outlen, reinterpret_cast<const unsigned char*>(ours->data()),
+                            static_cast<unsigned>(ours->size()), in,
+                            inlen) != OPENSSL_NPN_NEGOTIATED)
+    return SSL_TLSEXT_ERR_NOACK;
+  *out = selected;
+  return SSL_TLSEXT_ERR_OK;
+}
+
 }  // namespace
 
 const boost::system::error_category& category() noexcept {
@@ -481,6 +515,16 @@ result<boost::asio::ssl::context> make_server_context(const server_config& confi
     }
     // DHE suites for old TLS 1.2 clients get a built-in group sized to the certificate key.
     SSL_CTX_set_dh_auto(ctx, 1);
+    if (!config.alpn.empty()) {
+      auto wire = alpn_wire(config.alpn);
+      if (!wire) return make_error_code(errc::handshake_failure);
+      auto* kept = new std::string(std::move(*wire));
+      if (SSL_CTX_set_ex_data(ctx, alpn_index(), kept) != 1) {
+        delete kept;
+        return make_error_code(errc::handshake_failure);
+      }
+      SSL_CTX_set_alpn_select_cb(ctx, select_alpn, kept);
+    }
 
     error_code ec;
     context.use_certificate_chain(boost::asio::buffer(config.certificate_chain_pem), ec);
@@ -529,6 +573,13 @@ error_code prepare_client(SSL* ssl, const client_config& config) {
   if (config.dane) {
     if (auto ec = prepare_dane(ssl, *config.dane)) return ec;
   }
+  if (!config.alpn.empty()) {
+    const auto wire = alpn_wire(config.alpn);
+    // SSL_set_alpn_protos returns 0 on success, unlike most of OpenSSL.
+    if (!wire || SSL_set_alpn_protos(ssl, reinterpret_cast<const unsigned char*>(wire->data()),
+                                     static_cast<unsigned>(wire->size())) != 0)
+      return make_error_code(errc::handshake_failure);
+  }
   const std::string name = reference_name(config.servername);
   // RFC 6066 §3: "Literal IPv4 and IPv6 addresses are not permitted in HostName".
   if (name.empty() || is_ip_literal(name)) return {};
@@ -547,6 +598,10 @@ session_facts inspect(SSL* ssl, const client_config& config) {
   facts.group = group_name(ssl);
   facts.forward_secrecy = has_forward_secrecy(ssl, cipher);
   facts.resumed = SSL_session_reused(ssl) == 1;
+  const unsigned char* alpn = nullptr;
+  unsigned alpn_length = 0;
+  SSL_get0_alpn_selected(ssl, &alpn, &alpn_length);
+  if (alpn != nullptr) facts.alpn.assign(reinterpret_cast<const char*>(alpn), alpn_length);
 
   // On the client side the peer chain starts with the leaf.
   if (const STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl)) {

@@ -1,12 +1,21 @@
 """XMPP (RFC 6120 §5 STARTTLS, XEP-0368 direct TLS): `otls probe` against a real Prosody 0.12
 (c2s with required STARTTLS, s2s, direct TLS, a wrong `to` domain, a STRIPTLS relay), and real
 clients (openssl s_client -starttls xmpp, gnutls-cli --starttls-proto=xmpp) and otls's own
-client against otls's XMPP server role."""
+client against otls's XMPP server role.
+
+Service location (RFC 6120 §3.2, XEP-0368): nsd serves the signed zone xmpp.test on a high port
+of 127.0.0.1 with _xmpp-client, _xmpps-client and _xmpp-server SRV records pointing at Prosody;
+otls asks it directly (--resolver, --trust-anchor). The certificate is still checked against
+xmpp.test, never the SRV target. ALPN `xmpp-client` is offered on direct TLS: otls's server role
+selects it, `openssl s_server` shows what was offered, and Prosody 0.12 answers none.
+"""
 
 import shutil
+import subprocess
 import time
 import unittest
 
+import dane_world
 import harness as h
 from xmpp_daemon import Prosody
 
@@ -29,6 +38,46 @@ class XmppInterop(h.InteropTestCase):
         cls.prosody.start()
         cls.addClassCleanup(cls.prosody.stop)
         cls._servers = {}
+        cls._dns = None
+
+    @classmethod
+    def dns(cls):
+        """nsd serving the signed xmpp.test with SRV records (started once): (port, anchor)."""
+        if cls._dns is None:
+            d = cls.workdir / "dns"
+            d.mkdir()
+            cls.dead_port = h.free_port()  # nothing listens here: the first SRV target fails
+            p = cls.prosody
+            zone = f"""$ORIGIN {DOMAIN}.
+$TTL 300
+@ IN SOA ns.{DOMAIN}. hostmaster.{DOMAIN}. 1 3600 600 86400 300
+@ IN NS ns.{DOMAIN}.
+ns IN A 127.0.0.1
+host IN A 127.0.0.1
+dead IN A 127.0.0.1
+nosrv IN A 127.0.0.1
+_xmpp-client._tcp IN SRV 5 0 {cls.dead_port} dead.{DOMAIN}.
+_xmpp-client._tcp IN SRV 10 0 {p.c2s_port} host.{DOMAIN}.
+_xmpps-client._tcp IN SRV 0 5 {p.direct_tls_port} host.{DOMAIN}.
+_xmpp-server._tcp IN SRV 0 0 {p.s2s_port} host.{DOMAIN}.
+_xmpps-client._tcp.none IN SRV 0 0 0 .
+"""
+            unsigned = d / f"{DOMAIN}.zone"
+            unsigned.write_text(zone)
+            signed, anchor = dane_world.sign_zone(d, DOMAIN, unsigned)
+            nsd, port = dane_world.start_nsd(d, "nsd-xmpp", {DOMAIN: signed})
+            cls.keep_daemon(nsd)
+            cls.addClassCleanup(nsd.stop)
+            cls._dns = (port, anchor)
+        return cls._dns
+
+    def probe_srv(self, url, *extra, expect_rc):
+        port, anchor = self.dns()
+        r = h.otls_probe(url, "--resolver", f"127.0.0.1:{port}", "--trust-anchor", str(anchor),
+                         "--cafile", str(self.ca.pem), "--timeout", "10", *extra)
+        self.assertIsNotNone(r.json, r.describe())
+        self.assertEqual(r.rc, expect_rc, r.describe())
+        return r.json, r.describe()
 
     @classmethod
     def server(cls, protocol="xmpp", required=False, implicit=False):
@@ -76,6 +125,8 @@ class XmppInterop(h.InteropTestCase):
         self.assertEqual(j["outcome"], "ok", d)
         self.assertFalse(j["capabilities"]["before_tls"], d)
         self.assertTrue(j["capabilities"]["after_tls"], d)
+        # Prosody 0.12 answers no ALPN (RFC 7301 §3.2 lets a server ignore the extension)
+        self.assertIsNone(j["tls"]["alpn"], d)
 
     def test_prosody_wrong_domain_is_host_unknown_by_name(self):
         started = time.monotonic()
@@ -125,6 +176,82 @@ class XmppInterop(h.InteropTestCase):
     def test_otls_probe_against_otls_server_implicit(self):
         j, d = self.probe(f"xmpps://{LOCAL}:{self.server(implicit=True)}")
         self.assertEqual(j["outcome"], "ok", d)
+        self.assertEqual(j["tls"]["alpn"], "xmpp-client", d)
+
+    def test_direct_tls_offers_alpn_xmpp_client(self):
+        # The referee: openssl s_server prints the ALPN list the client offered.
+        port = h.free_port()
+        argv = ["openssl", "s_server", "-accept", f"{LOCAL}:{port}", "-cert", self.leaf.cert, "-key",
+                self.leaf.key, "-alpn", "xmpp-client", "-naccept", "1"]
+        with subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True) as server:
+            try:
+                # ready when it says ACCEPT (a test connection would use up its one accept)
+                early = []
+                for _ in range(20):
+                    line = server.stdout.readline()
+                    early.append(line)
+                    if not line or line.startswith("ACCEPT"):
+                        break
+                self.assertEqual(early[-1].strip(), "ACCEPT", "".join(early))
+                # s_server speaks no XMPP: the probe ends in a timeout after the handshake
+                r = h.otls_probe(f"xmpps://{LOCAL}:{port}", "--xmpp-domain", DOMAIN, "--cafile",
+                                 str(self.ca.pem), "--servername", DOMAIN, "--timeout", "2")
+                j, d = r.json, r.describe()
+                out = server.communicate(timeout=30)[0]
+            finally:
+                if server.poll() is None:
+                    server.kill()
+        self.assertIn("ALPN protocols advertised by the client: xmpp-client", out, d + out)
+        self.assertIsNotNone(j, d)
+        self.assertEqual(j["tls"]["alpn"], "xmpp-client", d)
+
+    # -- SRV service location (RFC 6120 §3.2.1, XEP-0368)
+
+    def test_srv_locates_c2s_and_fails_over_in_priority_order(self):
+        j, d = self.probe_srv(f"xmpp://{DOMAIN}", expect_rc=0)
+        self.assertEqual(j["outcome"], "ok", d)
+        srv = j["srv"]
+        self.assertEqual(srv["name"], f"_xmpp-client._tcp.{DOMAIN}.", d)
+        self.assertEqual(srv["route"], "srv", d)
+        self.assertEqual(srv["dnssec"], "secure", d)
+        self.assertEqual([(t["host"], t["port"]) for t in srv["targets"]],
+                         [(f"dead.{DOMAIN}.", self.dead_port), (f"host.{DOMAIN}.", self.prosody.c2s_port)], d)
+        # the priority-5 target refused, the priority-10 one served
+        self.assertEqual([a["address"] for a in j["attempts"]],
+                         [f"{LOCAL}:{self.dead_port}", f"{LOCAL}:{self.prosody.c2s_port}"], d)
+        self.assertIsNotNone(j["attempts"][0]["error"], d)
+        # the certificate is checked against the domain, not the SRV target
+        self.assertEqual(j["certificate"]["reference_name"], DOMAIN, d)
+        self.assertIs(j["certificate"]["hostname_match"], True, d)
+
+    def test_srv_locates_direct_tls_and_s2s(self):
+        j, d = self.probe_srv(f"xmpps://{DOMAIN}", expect_rc=0)
+        self.assertEqual(j["srv"]["name"], f"_xmpps-client._tcp.{DOMAIN}.", d)
+        self.assertEqual(j["address"], f"{LOCAL}:{self.prosody.direct_tls_port}", d)
+        self.assertEqual(j["mode"], "implicit", d)
+        j, d = self.probe_srv(f"xmpp-server://{DOMAIN}", expect_rc=0)
+        self.assertEqual(j["srv"]["name"], f"_xmpp-server._tcp.{DOMAIN}.", d)
+        self.assertEqual(j["address"], f"{LOCAL}:{self.prosody.s2s_port}", d)
+        self.assertTrue(j["starttls"]["accepted"], d)
+
+    def test_srv_dot_target_means_no_service(self):
+        j, d = self.probe_srv(f"xmpps://none.{DOMAIN}", "--xmpp-domain", DOMAIN, expect_rc=2)
+        self.assertEqual(j["outcome"], "connect-failure", d)
+        self.assertEqual(j["srv"]["route"], "no-service", d)
+        self.assertEqual(j["attempts"], [], "a connection was made for a service that is not offered" + d)
+
+    def test_srv_absent_falls_back_to_the_domain_on_the_default_port(self):
+        j, d = self.probe_srv(f"xmpps://nosrv.{DOMAIN}", expect_rc=2)
+        self.assertEqual(j["srv"]["route"], "fallback", d)
+        self.assertEqual([a["address"] for a in j["attempts"]], [f"{LOCAL}:5223"], d)
+
+    def test_explicit_port_or_no_srv_skips_the_lookup(self):
+        j, d = self.probe_srv(f"xmpp://{LOCAL}:{self.prosody.c2s_port}", "--xmpp-domain", DOMAIN,
+                              "--servername", DOMAIN, expect_rc=0)
+        self.assertIsNone(j["srv"], d)
+        j, d = self.probe_srv(f"xmpps://{DOMAIN}", "--no-srv", expect_rc=2)
+        self.assertIsNone(j["srv"], d)
 
 
 if __name__ == "__main__":

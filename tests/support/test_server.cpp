@@ -55,6 +55,8 @@ int main(int argc, char** argv) {
     otls::tls::server_config tls_config;
     tls_config.certificate_chain_pem = read_file(cert);
     tls_config.private_key_pem = read_file(key);
+    // XEP-0368 direct TLS and the like: select the protocol's ALPN name when a client offers it.
+    if (!protocol->alpn.empty()) tls_config.alpn.emplace_back(protocol->alpn);
     auto context = otls::tls::make_server_context(tls_config);
     if (!context) throw std::runtime_error("cannot load certificate: " + context.error().message());
 

@@ -23,6 +23,12 @@ struct protocol {
   std::unique_ptr<dialect> (*make_server)(const server_options&);
   // Rewrites server-to-client bytes to remove the upgrade offer (the demo's STRIPTLS attacker).
   std::unique_ptr<offer_stripper> (*make_stripper)();
+  // Where the service is located by SRV records when the URL names no port (RFC 2782), e.g.
+  // "_xmpp-client._tcp" (RFC 6120 §3.2.1); empty: the URL's host and default port.
+  std::string_view srv_service = {};
+  // The ALPN protocol a client offers in the TLS handshake (RFC 7301), e.g. "xmpp-client"
+  // for XMPP's direct TLS (XEP-0368); empty: none.
+  std::string_view alpn = {};
 };
 
 std::span<const protocol> protocols() noexcept;

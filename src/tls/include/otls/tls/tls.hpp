@@ -77,12 +77,17 @@ struct client_config {
   // Non-empty: also judge the chain by PKIX against the trust store and this name, for the
   // report only (MTA-STS's view where DANE decides, RFC 8461 §2).
   std::string pkix_report_name;
+  // ALPN protocols offered, in order (RFC 7301), e.g. "xmpp-client" for XEP-0368 direct TLS.
+  std::vector<std::string> alpn;
 };
 
 struct server_config {
   std::string certificate_chain_pem;  // leaf first, then intermediates
   std::string private_key_pem;
   version min_version = version::tls1_2;
+  // ALPN protocols this server speaks: the first the client offers is selected; a client
+  // offering none of them gets no ALPN answer rather than an alert (RFC 7301 §3.2 allows both).
+  std::vector<std::string> alpn;
 };
 
 // Contexts for asio's ssl::stream. Errors carry errc::bad_ca_file / bad_certificate.
@@ -126,6 +131,7 @@ struct session_facts {
   std::string group;    // key-exchange group, e.g. "x25519"; empty if unknown
   bool forward_secrecy = false;
   bool resumed = false;                 // an earlier session was resumed (no full handshake)
+  std::string alpn;                     // the ALPN protocol the server selected; empty when none
   std::vector<certificate_info> chain;  // as sent by the peer, leaf first
   verification verify;
   std::optional<verification> pkix_report;  // when client_config::pkix_report_name is set
