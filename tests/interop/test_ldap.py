@@ -179,16 +179,14 @@ class LdapInterop(h.InteropTestCase):
     def ldapsearch(self, ca, *extra):
         if not shutil.which("ldapsearch"):
             self.skipTest("Debian package ldap-utils is not installed")
-        # TLS_REQCERT allow: Debian 12's libldap (GnuTLS) reported this test CA as untrusted
-        # (status 0x42) under "demand" although certtool and gnutls-cli verify the same chain
-        # with it; not yet explained. Certificate verification of otls's LDAP server role is
-        # covered by openssl s_client and gnutls-cli below; this test proves that ldapsearch's
-        # StartTLS, the handshake and a search inside TLS work.
+        # TLS_REQCERT demand: the chain must verify against `ca` and the name must match. The URL
+        # names 127.0.0.1 (an IP SAN of the leaf), not "localhost": libldap checks a "localhost"
+        # URL against the machine's own host name instead (ldap_pvt_tls_check_hostname).
         conf = self.workdir / "ldap.conf"
         conf.write_text("")
-        env = dict(os.environ, LDAPTLS_CACERT=str(ca), LDAPTLS_REQCERT="allow", LDAPCONF=str(conf),
+        env = dict(os.environ, LDAPTLS_CACERT=str(ca), LDAPTLS_REQCERT="demand", LDAPCONF=str(conf),
                    HOME=str(self.workdir))
-        return h.run(["ldapsearch", "-ZZ", "-H", f"ldap://localhost:{self.server.port}", "-x", "-b", "", "-s",
+        return h.run(["ldapsearch", "-ZZ", "-H", f"ldap://{h.LOOPBACK}:{self.server.port}", "-x", "-b", "", "-s",
                       "base", "-o", "nettimeout=10", *extra], env=env, timeout=30)
 
     def test_ldapsearch_starttls_against_otls_server(self):
@@ -197,6 +195,15 @@ class LdapInterop(h.InteropTestCase):
         self.assertNotIn("ldap_start_tls", cp.stderr, "StartTLS or the handshake failed" + d)
         self.assertEqual(cp.returncode, 0, d)
         self.assertIn("supportedLDAPVersion: 3", cp.stdout, d)
+
+    def test_ldapsearch_refuses_a_chain_it_cannot_verify(self):
+        # The same StartTLS with another CA as the trust anchor: libldap must refuse (the
+        # positive case above is therefore a real verification).
+        cp = self.ldapsearch(self.other_ca.pem, "supportedLDAPVersion")
+        d = h.describe(cp)
+        self.assertNotEqual(cp.returncode, 0, d)
+        self.assertIn("ldap_start_tls", cp.stderr, d)
+        self.assertNotIn("supportedLDAPVersion: 3", cp.stdout, d)
 
     def test_openssl_s_client_starttls_ldap(self):
         cp = h.run(["openssl", "s_client", "-starttls", "ldap", "-connect", f"{h.LOOPBACK}:{self.server.port}",

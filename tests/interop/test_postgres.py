@@ -200,6 +200,16 @@ class ClientsVsOtlsPostgresServer(h.InteropTestCase):
         self.assertIn("Verify return code: 0 (ok)", cp.stdout, d)
         self.assertRegex(cp.stdout, r"New, TLSv1\.3, Cipher is TLS_", d)
 
+    def test_gnutls_cli_starttls_postgres(self):
+        if not shutil.which("gnutls-cli"):
+            self.skipTest("Debian package gnutls-bin is not installed")
+        cp = h.run(["gnutls-cli", "--starttls-proto=postgres", "--x509cafile", str(self.ca.pem), "--port",
+                    str(self.server.port), "--verify-hostname", SERVERNAME, LOCAL], input="", timeout=60)
+        d = h.describe(cp)
+        self.assertIn("Status: The certificate is trusted.", cp.stdout, d)
+        self.assertIn("Handshake was completed", cp.stdout, d)
+        self.assertEqual(cp.returncode, 0, d)
+
     def test_otls_probe_against_otls_server(self):
         r = h.otls_probe(f"postgres://{LOCAL}:{self.server.port}", "--cafile", str(self.ca.pem),
                          "--servername", SERVERNAME)
