@@ -1,6 +1,6 @@
 """HTTP Upgrade to TLS (RFC 2817 §3): `otls probe http://` against otls's own server role
-(otls_test_server --protocol http, optional and mandatory upgrade), against a plain nginx
-that knows nothing of the upgrade, and against an in-test server that injects plaintext behind
+(otls_test_server --protocol http, optional and mandatory upgrade), against a plain Apache 2.4
+vhost and a plain nginx that know nothing of the upgrade, and against an in-test server that injects plaintext behind
 its 101; and Python's http.client + ssl driving the RFC 2817 exchange by hand against otls's
 server role, including the CVE-2025-49812 check (a GET pipelined behind the upgrading OPTIONS
 is never answered inside TLS).
@@ -11,12 +11,14 @@ CVE-2025-49812), and neither curl nor openssl s_client can act as an RFC 2817 cl
 
 import http.client
 import io
+import os
 import re
 import socket
 import ssl
 import threading
 import time
 import unittest
+from pathlib import Path
 
 import harness as h
 
@@ -179,6 +181,61 @@ http {{
                 self.assertLess(elapsed, 8.0, "no hang: the answer is decided on its header" + dd)
         # the upgrade request reached nginx as an OPTIONS request (nginx logs it after answering)
         h.wait_for_line(d / "log" / "access.log", r'"OPTIONS \* HTTP/1\.1" 400 ', timeout=10)
+
+    # -- otls client role against a plain Apache vhost (Debian 12's 2.4.71: no RFC 2817 code)
+
+    def test_probe_against_plain_apache_is_upgrade_not_supported(self):
+        apache = Path("/usr/sbin/apache2")
+        if not apache.exists():
+            raise unittest.SkipTest("apache2 not installed (Debian package 'apache2')")
+        d = self.scratch_dir()
+        (d / "www").mkdir()
+        (d / "www" / "index.html").write_text("plain\n")
+        os.chmod(d, 0o755)
+        port = h.free_port(LOCAL)
+        modules = Path("/usr/lib/apache2/modules")
+        conf = d / "apache2.conf"
+        conf.write_text(f"""# private Apache for tests/interop/test_http.py; nothing from /etc/apache2 is read
+LoadModule mpm_event_module {modules / 'mod_mpm_event.so'}
+LoadModule authz_core_module {modules / 'mod_authz_core.so'}
+ServerRoot {d}
+ServerName {SERVERNAME}
+Listen {LOCAL}:{port}
+PidFile {d / 'apache2.pid'}
+Mutex file:{d} default
+DefaultRuntimeDir {d}
+ErrorLog {d / 'error.log'}
+LogFormat "%r %>s" brief
+CustomLog {d / 'access.log'} brief
+User www-data
+Group www-data
+StartServers 1
+ServerLimit 1
+ThreadsPerChild 4
+MaxRequestWorkers 4
+<VirtualHost {LOCAL}:{port}>
+  DocumentRoot {d / 'www'}
+  <Directory {d / 'www'}>
+    Require all granted
+  </Directory>
+</VirtualHost>
+""")
+        daemon = self.start_daemon(h.Daemon([apache, "-f", conf, "-DFOREGROUND"], name="apache2-plain", logdir=d,
+                                            ready_port=(LOCAL, port),
+                                            extra_logs=[d / "error.log", d / "access.log"]))
+        h.wait_for_port(LOCAL, port, timeout=15, alive=daemon.alive)
+        j, r, elapsed = self.verified_probe(port)
+        dd = r.describe()
+        self.assertEqual(r.rc, 3, dd)
+        self.assertEqual(j["outcome"], "starttls-not-supported", dd)
+        self.assertEqual(j["error"]["detail"],
+                         "upgrade-not-supported: the server answered 200 to an RFC 2817 upgrade request", dd)
+        self.assertEqual(j["error"]["peer_text"][0], "HTTP/1.1 200 OK", dd)
+        self.assertIsNone(j["tls"], dd)
+        self.assertIs(j["starttls"]["accepted"], False, dd)
+        self.assertLess(elapsed, 8.0, "no hang: the answer is decided on its header" + dd)
+        # Apache answered the OPTIONS * itself (it logs the request once answered)
+        h.wait_for_line(d / "access.log", r"^OPTIONS \* HTTP/1\.1 200$", timeout=10)
 
     # -- response injection behind the 101 (DESIGN.md rule 1)
 
