@@ -67,8 +67,6 @@ class ProFTPD(h.Daemon):
     PASSWORD = "s3cret"
     PASSIVE_COUNT = 20
 
-    _handed_out: set = set()  # ports given to any instance of this run: two must never share one
-
     def __init__(self, workdir, leaf: h.Leaf, *, tls_required: bool = True,
                  tls_protocols: str = "TLSv1.2 TLSv1.3", name: str = "proftpd"):
         if not Path(PROFTPD).exists():
@@ -79,8 +77,8 @@ class ProFTPD(h.Daemon):
         self.leaf = leaf
         self.tls_required = tls_required
         self.tls_protocols = tls_protocols
-        self.plain_port = self._fresh_port()
-        self.tls_port = self._fresh_port()
+        self.plain_port = h.fresh_port()
+        self.tls_port = h.fresh_port()
         self.passive_ports = self._passive_block(self.PASSIVE_COUNT)
 
         # the accounts sessions run as (Debian's package creates `ftp` in group nogroup)
@@ -133,25 +131,13 @@ class ProFTPD(h.Daemon):
     # -- ports
 
     @classmethod
-    def _fresh_port(cls) -> int:
-        for _ in range(50):
-            port = h.free_port()
-            if port not in cls._handed_out:
-                cls._handed_out.add(port)
-                return port
-        raise h.HarnessError("no fresh loopback port in 50 tries")
-
-    @classmethod
     def _passive_block(cls, count: int) -> tuple[int, int]:
         """A block of `count` consecutive ports in 40000-60000 that were all free a moment ago."""
         rng = random.Random()
         for _ in range(50):
             first = rng.randrange(40000, 60000 - count)
             block = range(first, first + count)
-            if any(p in cls._handed_out for p in block):
-                continue
-            if all(cls._bindable(p) for p in block):
-                cls._handed_out.update(block)
+            if all(cls._bindable(p) for p in block) and h.reserve_ports(block):
                 return first, first + count - 1
         raise h.HarnessError(f"no block of {count} free loopback ports in 50 tries")
 

@@ -123,6 +123,28 @@ def free_port(host: str = LOOPBACK) -> int:
         return s.getsockname()[1]
 
 
+_handed_out: set = set()  # ports fresh_port() gave out in this process: two must never share one
+
+
+def fresh_port(host: str = LOOPBACK) -> int:
+    """free_port(), but never one already handed out in this process: daemons that are given
+    their ports before any of them binds (two listeners each) need distinct ones."""
+    for _ in range(50):
+        port = free_port(host)
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
+    raise HarnessError("no fresh loopback port in 50 tries")
+
+
+def reserve_ports(ports) -> bool:
+    """Marks `ports` as handed out unless one already is (for blocks chosen by the caller)."""
+    if any(p in _handed_out for p in ports):
+        return False
+    _handed_out.update(ports)
+    return True
+
+
 def port_accepts(host: str, port: int, timeout: float = 1.0) -> bool:
     try:
         with socket.create_connection((host, port), timeout=timeout):

@@ -32,8 +32,8 @@ class InspIRCd(h.Daemon):
     def __init__(self, workdir: Path, leaf: h.Leaf, *, starttls: bool = True, name: str = "inspircd"):
         self.dir = Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.plain_port = self._fresh_port()
-        self.tls_port = self._fresh_port()
+        self.plain_port = h.fresh_port()
+        self.tls_port = h.fresh_port()
         cert, key = self.dir / "cert.pem", self.dir / "key.pem"
         shutil.copyfile(leaf.cert, cert)
         shutil.copyfile(leaf.key, key)
@@ -47,17 +47,6 @@ class InspIRCd(h.Daemon):
         super().__init__([INSPIRCD, "--nofork", "--nopid", f"--config={conf}"], name=name, logdir=self.dir,
                          ready_regex=r"InspIRCd is now running", user=IRC_USER, extra_logs=[self.log])
         self.early_exit_hint = f"\n(config {conf})"
-
-    _handed_out: set = set()  # ports given to any instance of this run: two must never share one
-
-    @classmethod
-    def _fresh_port(cls) -> int:
-        for _ in range(50):
-            port = h.free_port()
-            if port not in cls._handed_out:
-                cls._handed_out.add(port)
-                return port
-        raise h.HarnessError("no fresh loopback port in 50 tries")
 
     def _config(self, cert, key, starttls):
         starttls_lines = ('<module name="starttls">\n<starttls enabled="yes" provider="otls">\n'

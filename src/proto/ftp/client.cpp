@@ -39,11 +39,6 @@ std::vector<std::string> first_lines(std::string_view data) {
 
 client::client(client_options options) : client_base(std::move(options)) {}
 
-action client::send(std::string command, state next) {
-  state_ = next;
-  return action::write(std::move(command) + "\r\n");
-}
-
 action client::next() {
   if (auto early = before_reading()) return std::move(*early);
   if (state_ == state::data_opening || state_ == state::transfer) {
@@ -59,7 +54,7 @@ action client::next() {
           data_error_.message();
       return goodbye_and_fail(errc::data_channel_failure, nullptr);
     }
-    if (state_ == state::data_opening) return send("LIST", state::list);
+    if (state_ == state::data_opening) return send_line("LIST", state::list);
     if (list_final_seen_) return goodbye();
     state_ = state::list_done;
   }
@@ -103,7 +98,7 @@ action client::on_greeting(const reply& r) {
   if (r.klass() == 1 && ++preliminary_replies_ <= max_preliminary_replies) return next();
   if (r.code == 220) {
     facts_.banner = texts(r);
-    return send("FEAT", state::features);
+    return send_line("FEAT", state::features);
   }
   if (r.code == 421) {
     diag_.detail = "the server refused service in its greeting (421)";
@@ -118,11 +113,11 @@ action client::on_features(const reply& r) {
   // all the same: FEAT is informative only (RFC 4217 §6).
   features_ = r.code == 211 ? feature_list::from_reply(r) : feature_list{};
   record_capabilities(features_.lines);
-  if (tls_active_) return send("PBSZ 0", state::pbsz);
+  if (tls_active_) return send_line("PBSZ 0", state::pbsz);
   facts_.starttls_offered = features_.offers_auth_tls();
   // AUTH TLS is sent whether or not FEAT lists it, as curl does: a server that does not list
   // it may still accept it, and a stripped FEAT alone then protects nothing for the meddler.
-  return send("AUTH TLS", state::auth);
+  return send_line("AUTH TLS", state::auth);
 }
 
 action client::on_auth(const reply& r) {
@@ -165,7 +160,7 @@ action client::no_upgrade(error_code ec, const reply* culprit, std::string detai
 
 action client::on_protection(const reply& r) {
   if (r.klass() == 2) {
-    if (state_ == state::pbsz) return send("PROT P", state::prot);  // RFC 4217 §9: PBSZ first
+    if (state_ == state::pbsz) return send_line("PROT P", state::prot);  // RFC 4217 §9: PBSZ first
     data_protected_ = true;
     return after_protection();
   }
@@ -185,7 +180,7 @@ action client::on_protection(const reply& r) {
 action client::after_protection() {
   if (!options_.log_in && !options_.transfer_data) return goodbye();
   const std::string user = options_.user.empty() ? "anonymous" : options_.user;
-  return send("USER " + user, state::user);
+  return send_line("USER " + user, state::user);
 }
 
 action client::on_login(const reply& r) {
@@ -193,7 +188,7 @@ action client::on_login(const reply& r) {
     const std::string password = options_.user.empty() && options_.password.empty()
                                      ? std::string(anonymous_password)
                                      : options_.password;
-    return send("PASS " + password, state::pass);
+    return send_line("PASS " + password, state::pass);
   }
   if (r.code == 230 || (state_ == state::pass && r.code == 202)) return after_login();
   if (r.code == 421) {
@@ -210,11 +205,11 @@ action client::on_login(const reply& r) {
 action client::after_login() {
   facts_.logged_in_as = options_.user.empty() ? "anonymous" : options_.user;
   if (!options_.transfer_data) return goodbye();
-  return send("EPSV", state::epsv);  // RFC 2428 §3; PASV only where EPSV is refused
+  return send_line("EPSV", state::epsv);  // RFC 2428 §3; PASV only where EPSV is refused
 }
 
 action client::on_passive(const reply& r) {
-  if (state_ == state::epsv && r.code != 229) return send("PASV", state::pasv);
+  if (state_ == state::epsv && r.code != 229) return send_line("PASV", state::pasv);
   if (state_ == state::epsv) {
     const auto port = parse_epsv(r.text());
     if (!port) return data_failed(&r, "the EPSV reply names no port (RFC 2428 §3)");

@@ -7,37 +7,27 @@
 
 namespace otls::proto::ftp {
 
-std::string offer_stripper::from_server(std::string_view bytes) {
-  if (passthrough_) return std::string(bytes);
-  lines_.feed(bytes);
-  std::string out;
-  for (;;) {
-    auto next = lines_.next_line();
-    if (!next) {  // not FTP-shaped: stop meddling and pass everything through
-      passthrough_ = true;
-      return out + lines_.take_leftover();
-    }
-    if (!*next) return out;
-    const std::string& text = **next;
-    const auto code = reply_code(text);
-    if (open_reply_ != 0) {
-      if (code && *code == open_reply_ && (text.size() == 3 || text[3] == ' ')) {
-        open_reply_ = 0;
-      } else if (open_reply_ == 211 && core::iequals(core::first_word(text), "AUTH")) {
-        ++removed_;
-        continue;
-      }
-      out += text + "\r\n";
-      continue;
-    }
-    if (code && *code == 234) {
+line_offer_stripper::then offer_stripper::rewrite(const std::string& line, std::string& out) {
+  const auto code = reply_code(line);
+  if (open_reply_ != 0) {
+    if (code && *code == open_reply_ && (line.size() == 3 || line[3] == ' ')) {
+      open_reply_ = 0;
+    } else if (open_reply_ == 211 && core::iequals(core::first_word(line), "AUTH")) {
       ++removed_;
-      out += "502 Command not implemented\r\n";
-      continue;
+      return then::read_on;
     }
-    if (code && text.size() > 3 && text[3] == '-') open_reply_ = *code;
-    out += text + "\r\n";
+    out += line + "\r\n";
+    return then::read_on;
   }
+  if (code && *code == 234) {
+    // The client must not start TLS: the server waits for a handshake that never comes.
+    ++removed_;
+    out += "502 Command not implemented\r\n";
+    return then::read_on;
+  }
+  if (code && line.size() > 3 && line[3] == '-') open_reply_ = *code;
+  out += line + "\r\n";
+  return then::read_on;
 }
 
 }  // namespace otls::proto::ftp

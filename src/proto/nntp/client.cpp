@@ -12,11 +12,6 @@ constexpr int capability_list_follows = 101;  // RFC 3977 §5.2.2
 
 client::client(client_options options) : client_base(std::move(options)) {}
 
-action client::send(std::string command, state next) {
-  state_ = next;
-  return action::write(std::move(command) + "\r\n");
-}
-
 action client::next() {
   if (auto a = before_reading()) return std::move(*a);
   // Only CAPABILITIES is answered with a data block among the commands sent here.
@@ -34,7 +29,7 @@ action client::on_response(const response& r) {
     case state::greeting:
       facts_.banner = {r.text};
       // RFC 3977 §5.1.1: 200 posting allowed, 201 not; both serve the session.
-      if (r.code == 200 || r.code == 201) return send("CAPABILITIES", state::capabilities);
+      if (r.code == 200 || r.code == 201) return send_line("CAPABILITIES", state::capabilities);
       // 400 (temporarily) and 502 (permanently) unavailable: the server closes at once.
       if (r.code == 400 || r.code == 502) {
         diag_.detail = "the server refused service in its greeting (RFC 3977 §5.1.1)";
@@ -50,7 +45,7 @@ action client::on_response(const response& r) {
       if (r.code == 200 || r.code == 201) {
         // RFC 3977 §5.3: the capabilities change with the mode, so ask again and decide then.
         mode_switched_ = true;
-        return send("CAPABILITIES", state::capabilities);
+        return send_line("CAPABILITIES", state::capabilities);
       }
       if (r.code == 400) {
         diag_.detail = "the server closed the session (400) in reply to MODE READER";
@@ -98,7 +93,7 @@ action client::on_capabilities(const response& r) {
     caps_ = {};
     if (tls_active_) return goodbye();
     legacy_ = true;
-    return send("STARTTLS", state::starttls);
+    return send_line("STARTTLS", state::starttls);
   }
   diag_.detail = "the server rejected CAPABILITIES";
   return goodbye_and_fail(errc::unexpected_reply, &r);
@@ -106,11 +101,11 @@ action client::on_capabilities(const response& r) {
 
 action client::decide() {
   facts_.starttls_offered = caps_.has("STARTTLS");
-  if (facts_.starttls_offered) return send("STARTTLS", state::starttls);
+  if (facts_.starttls_offered) return send_line("STARTTLS", state::starttls);
   // A mode-switching server (RFC 3977 §5.3) in transit mode, like INN's innd for peers listed
   // in incoming.conf: STARTTLS lives in the reader mode (nnrpd), so switch once and ask again.
   if (caps_.has("MODE-READER") && !caps_.has("READER") && !mode_switched_)
-    return send("MODE READER", state::mode_reader);
+    return send_line("MODE READER", state::mode_reader);
   return no_upgrade(errc::starttls_not_supported, nullptr,
                     "STARTTLS is not in the server's CAPABILITIES list (RFC 4642 §2.1)", {});
 }
@@ -127,7 +122,7 @@ action client::on_starttls(const response& r) {
   // 401 names the capability that changes to the right mode (RFC 3977 §3.2.1); innd answers
   // STARTTLS with "401 MODE-READER". Switch once, then decide on the reader's list.
   if (r.code == 401 && !mode_switched_ && iequals(first_word(r.text), "MODE-READER"))
-    return send("MODE READER", state::mode_reader);
+    return send_line("MODE READER", state::mode_reader);
   const std::string said = r.as_peer_text().front();
   if (legacy_ && (r.code == 500 || r.code == 501 || r.code == 502))
     return no_upgrade(errc::starttls_not_supported, &r,

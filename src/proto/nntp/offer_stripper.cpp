@@ -5,38 +5,22 @@
 
 namespace otls::proto::nntp {
 
-std::string offer_stripper::from_server(std::string_view bytes) {
-  if (passthrough_) return std::string(bytes);
-  lines_.feed(bytes);
-  std::string out;
-  for (;;) {
-    auto next = lines_.next_line();
-    if (!next) {  // not NNTP-shaped: stop meddling and pass everything through
-      passthrough_ = true;
-      return out + lines_.take_leftover();
-    }
-    if (!*next) return out;
-    const std::string& line = **next;
-    if (in_capabilities_) {
-      if (line == ".") {
-        in_capabilities_ = false;
-      } else if (iequals(first_word(line), "STARTTLS")) {
-        ++removed_;
-        continue;
-      }
-      out += line + "\r\n";
-      continue;
+line_offer_stripper::then offer_stripper::rewrite(const std::string& line, std::string& out) {
+  if (in_capabilities_) {
+    if (line == ".") {
+      in_capabilities_ = false;
+    } else if (iequals(first_word(line), "STARTTLS")) {
+      ++removed_;
+      return then::read_on;
     }
     out += line + "\r\n";
-    const auto status = parse_status_line(line);
-    if (!status) continue;
-    in_capabilities_ = status->code == 101;  // RFC 3977 §5.2.2: only CAPABILITIES uses 101
-    if (status->code == 382) {
-      // The TLS handshake follows the go-ahead: forward it untouched and unbuffered.
-      passthrough_ = true;
-      return out + lines_.take_leftover();
-    }
+    return then::read_on;
   }
+  out += line + "\r\n";
+  const auto status = parse_status_line(line);
+  if (!status) return then::read_on;
+  in_capabilities_ = status->code == 101;  // RFC 3977 §5.2.2: only CAPABILITIES uses 101
+  return status->code == 382 ? then::pass_through : then::read_on;
 }
 
 }  // namespace otls::proto::nntp

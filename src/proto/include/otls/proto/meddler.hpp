@@ -2,8 +2,11 @@
 // what an active attacker on the plaintext start can do (RFC 3207 §6, RFC 7672 §1.3).
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
+
+#include "otls/core/line_reader.hpp"
 
 namespace otls::proto {
 
@@ -15,6 +18,30 @@ class offer_stripper {
   virtual std::string from_server(std::string_view bytes) = 0;
   // How many upgrade offers were removed so far.
   virtual unsigned offers_removed() const = 0;
+};
+
+// The framing shared by rewriters of line-based protocols whose lines can be judged one by one
+// (NNTP, FTP): each complete line goes to rewrite(); input that is not line-shaped (an
+// over-long line) ends the meddling, and so does the go-ahead, after which TLS bytes follow.
+class line_offer_stripper : public offer_stripper {
+ public:
+  std::string from_server(std::string_view bytes) final;
+  unsigned offers_removed() const final { return removed_; }
+
+ protected:
+  explicit line_offer_stripper(std::size_t max_line)
+      : lines_(max_line, core::line_ending::accept_bare_lf) {}
+
+  enum class then { read_on, pass_through };
+  // Appends to `out` what the attacker forwards for `line` (CRLF-terminated, or nothing) and
+  // says whether everything after it passes untouched.
+  virtual then rewrite(const std::string& line, std::string& out) = 0;
+
+  unsigned removed_ = 0;
+
+ private:
+  core::line_reader lines_;
+  bool passthrough_ = false;
 };
 
 }  // namespace otls::proto

@@ -74,6 +74,12 @@ class client_base : public dialect {
     pending_write_ = std::move(first_command);
   }
 
+  // A command line (CRLF added here) goes out; the session continues in `next`.
+  action send_line(std::string command, State next) {
+    state_ = next;
+    return action::write(std::move(command) + "\r\n");
+  }
+
   // A well-ended session: say goodbye, then done.
   action goodbye(State then = State::goodbye) {
     state_ = then;

@@ -64,7 +64,6 @@ class client final : public client_base<client_state> {
   action after_login();
   action no_upgrade(error_code ec, const reply* culprit, std::string detail, std::string warning);
   action data_failed(const reply* culprit, std::string detail);
-  action send(std::string command, state next);
 
   reply_reader replies_;
   feature_list features_;

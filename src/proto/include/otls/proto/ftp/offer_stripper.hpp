@@ -4,25 +4,21 @@
 
 #include <string>
 
-#include "otls/core/line_reader.hpp"
 #include "otls/proto/ftp/reply.hpp"
 #include "otls/proto/meddler.hpp"
 
 namespace otls::proto::ftp {
 
-class offer_stripper final : public proto::offer_stripper {
+// offers_removed() counts AUTH lines removed from FEAT lists plus go-aheads refused on the
+// server's behalf.
+class offer_stripper final : public line_offer_stripper {
  public:
-  offer_stripper() : lines_(max_reply_line, core::line_ending::accept_bare_lf) {}
-
-  std::string from_server(std::string_view bytes) override;
-  // AUTH lines removed from FEAT lists plus go-aheads refused on the server's behalf.
-  unsigned offers_removed() const override { return removed_; }
+  offer_stripper() : line_offer_stripper(max_reply_line) {}
 
  private:
-  core::line_reader lines_;
+  then rewrite(const std::string& line, std::string& out) override;
+
   int open_reply_ = 0;  // the code of the multi-line reply being forwarded, 0 outside one
-  bool passthrough_ = false;
-  unsigned removed_ = 0;
 };
 
 }  // namespace otls::proto::ftp

@@ -47,7 +47,6 @@ class client final : public client_base<client_state> {
   action decide();
   action no_upgrade(error_code ec, const response* culprit, std::string detail,
                     std::string warning);
-  action send(std::string command, state next);
 
   response_reader responses_;
   bool legacy_ = false;         // CAPABILITIES answered 500/501/480: no list to go by

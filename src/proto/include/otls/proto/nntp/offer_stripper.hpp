@@ -4,24 +4,19 @@
 
 #include <string>
 
-#include "otls/core/line_reader.hpp"
 #include "otls/proto/meddler.hpp"
 #include "otls/proto/nntp/response.hpp"
 
 namespace otls::proto::nntp {
 
-class offer_stripper final : public proto::offer_stripper {
+class offer_stripper final : public line_offer_stripper {
  public:
-  offer_stripper() : lines_(max_response_line, core::line_ending::accept_bare_lf) {}
-
-  std::string from_server(std::string_view bytes) override;
-  unsigned offers_removed() const override { return removed_; }
+  offer_stripper() : line_offer_stripper(max_response_line) {}
 
  private:
-  core::line_reader lines_;
+  then rewrite(const std::string& line, std::string& out) override;
+
   bool in_capabilities_ = false;  // inside a 101 data block
-  bool passthrough_ = false;      // after a 382 (TLS follows) or non-NNTP input: hands off
-  unsigned removed_ = 0;
 };
 
 }  // namespace otls::proto::nntp
