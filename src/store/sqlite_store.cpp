@@ -282,8 +282,12 @@ result<std::unique_ptr<sqlite_store>> sqlite_store::open(const std::string& path
   // WAL lets readers in other otls processes proceed during a write; only now, since
   // switching rewrites the header of a file we might still have refused. The answer is
   // "memory" for ":memory:" and may stay "delete" where shared memory is unavailable; both
-  // still work, with less concurrency.
-  if (const int wal = exec(db, "PRAGMA journal_mode = WAL"); wal != SQLITE_OK) {
+  // still work, with less concurrency. Switching needs the file to itself, and SQLite answers
+  // BUSY at once instead of waiting while another process has it open (as at concurrent
+  // first opens): that open goes on in the current mode, since the mode is persistent and
+  // WAL only an optimisation, and a later open switches.
+  if (const int wal = exec(db, "PRAGMA journal_mode = WAL");
+      wal != SQLITE_OK && (wal & 0xff) != SQLITE_BUSY) {
     return open_error(wal);
   }
   // With WAL, NORMAL cannot corrupt the file; a power cut may lose the last writes, which a
