@@ -201,6 +201,12 @@ int main(int argc, char** argv) {
       }
       probe.settings.tls.min_version = *version;
       probe.settings.dialect.log_in = !probe.settings.dialect.user.empty();
+      for (const auto* credential :
+           {&probe.settings.dialect.user, &probe.settings.dialect.password})
+        if (credential->find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
+          fmt::print(stderr, "otls probe: --user and --password must not contain line breaks\n");
+          return exit_usage;
+        }
       if (!probe.mx_domain.empty()) return run_mx_probe(std::move(probe));
       return run_probe(std::move(probe));
     }

@@ -173,6 +173,8 @@ awaitable<void> run_session(proto::target& target, client_settings& settings,
     report.error = ec;
     if (!dialect->diag().peer_text.empty()) report.diag.peer_text = dialect->diag().peer_text;
     if (report.diag.detail.empty()) report.diag.detail = dialect->diag().detail;
+    if (report.data_channel && !report.data_channel->failure.empty())
+      report.diag.detail += " (" + report.data_channel->failure + ")";
     if (report.diag.detail.empty() && ec == errc::timeout)
       report.diag.detail = "no complete reply within the time limit";
   } else if (report.facts.ended_in_plaintext && report.facts.warnings.empty()) {

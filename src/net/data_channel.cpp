@@ -66,7 +66,8 @@ awaitable<error_code> data_channel::open(std::uint16_t port, bool protect, std::
   // Named: GCC 12 miscompiles a co_await on a braced initializer.
   const std::vector<tcp::endpoint> endpoints{tcp::endpoint(peer.address(), port)};
   auto socket = co_await connect_first(endpoints, timeout_, attempts);
-  report_ = data_channel_report{attempts.back().address, std::move(advertised), protect, {}, {}};
+  report_ =
+      data_channel_report{attempts.back().address, std::move(advertised), protect, {}, {}, {}};
   if (!socket) co_return attempts.back().error;
 
   transfer_ = std::make_shared<transfer>(std::move(*socket), context_);
@@ -106,14 +107,14 @@ awaitable<void> data_channel::receive(std::shared_ptr<transfer> t) {
                                                    tls::offer_session(ssl, session);
                                                  });
     if (ec) {
-      std::string detail;
-      t->error = ec == errc::timeout ? ec : tls::classify_handshake_error(ec, detail);
+      t->error = ec == errc::timeout ? ec : tls::classify_handshake_error(ec, t->report.failure);
       co_return;
     }
     t->report.tls_facts = tls::inspect(t->stream.tls_handle(), t->config);
     if (t->verify_certificate) {
       if (const auto bad = tls::verification_error(t->report.tls_facts->verify)) {
         t->error = bad;
+        t->report.failure = t->report.tls_facts->verify.error;
         co_return;
       }
     }

@@ -179,6 +179,14 @@ action client::on_protection(const reply& r) {
 
 action client::after_protection() {
   if (!options_.log_in && !options_.transfer_data) return goodbye();
+  // A line break would end the command early and smuggle another one after it.
+  const auto unsafe = [](const std::string& s) {
+    return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos;
+  };
+  if (unsafe(options_.user) || unsafe(options_.password)) {
+    diag_.detail = "the user name or password contains a line break or NUL; nothing was sent";
+    return goodbye_and_fail(errc::login_failed, nullptr);
+  }
   const std::string user = options_.user.empty() ? "anonymous" : options_.user;
   return send_line("USER " + user, state::user);
 }

@@ -287,6 +287,21 @@ TEST(FtpClient, NamedUserAndPassword) {
   EXPECT_FALSE(c.facts().data.has_value());
 }
 
+TEST(FtpClient, LineBreaksInCredentialsAreNeverSent) {
+  // "alice\r\nDELE x" would smuggle a second command behind USER.
+  for (const auto& [user, password] : {std::pair<std::string, std::string>{"alice\r\nDELE x", "p"},
+                                       {"alice", std::string("p\nDELE x")},
+                                       {"alice", std::string("p\0x", 3)}}) {
+    client_options o = data_opts();
+    o.user = user;
+    o.password = password;
+    client c(o);
+    transcript t(c);
+    upgrade(t).expect_write("QUIT\r\n").feed(bye).expect_fail(errc::login_failed);
+    EXPECT_TRUE(c.facts().logged_in_as.empty());
+  }
+}
+
 TEST(FtpClient, UserAloneCanLogIn) {
   // 230 straight after USER: no password wanted.
   client_options o = data_opts();

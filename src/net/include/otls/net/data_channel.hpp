@@ -24,6 +24,7 @@ struct data_channel_report {
   bool tls = false;        // PROT P: the connection ran under TLS
   std::optional<tls::session_facts> tls_facts;  // its handshake (resumed or not)
   std::vector<std::string> warnings;
+  std::string failure;  // why its handshake or verification failed (OpenSSL's words), if it did
 };
 
 class data_channel {
