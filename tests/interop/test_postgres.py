@@ -1,6 +1,7 @@
 """PostgreSQL's SSLRequest upgrade against real peers: `otls probe postgres://` against a private
 PostgreSQL 15 cluster (Debian's postgresql-15) with ssl = on and with ssl = off, and real clients
-(psql with sslmode=verify-full, openssl s_client -starttls postgres) against otls's own server
+(psql with sslmode=verify-full, openssl s_client -starttls postgres, gnutls-cli
+--starttls-proto=postgres) against otls's own server
 role (otls_test_server --protocol postgres), which answers the StartupMessage inside TLS with
 the ErrorResponse "otls test server: no database here".
 
