@@ -490,9 +490,12 @@ awaitable<probe_result> probe_with_srv(proto::target target, probe_options optio
   }
   if (options.settings.endpoints.empty()) {
     result.refusal = core::outcome::connect_failure;
-    result.refusal_detail = srv.route == policy::service_route::srv
-                                ? "no SRV target of " + srv.name + " has an address"
-                                : target.url.host + " has no address (and no SRV records)";
+    result.refusal_detail =
+        srv.route == policy::service_route::srv
+            ? "no SRV target of " + srv.name + " has an address"
+            : target.url.host + " has no address" +
+                  (srv.route == policy::service_route::failed ? " (and the SRV lookup failed)"
+                                                              : " (and no SRV records)");
     result.report.warnings = std::move(warnings);
     result.srv = std::move(srv);
     co_return result;
