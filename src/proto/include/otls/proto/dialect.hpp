@@ -43,7 +43,7 @@ struct action {
     // A side connection (FTP's data connection, RFC 959 §3.2): connect to `data_port` on the
     // control connection's peer (`bytes`: the address the server advertised, for the report
     // only), under TLS resuming the control connection's session when `data_tls` (RFC 4217
-    // §10), and receive from it in the background; on_data_opened(), then ask again.
+    // §10.2), and receive from it in the background; on_data_opened(), then ask again.
     open_data,
     // Wait until the server has closed the side connection (bounded); on_data_finished() with
     // what arrived, then ask again.
