@@ -1,6 +1,8 @@
 // Bounded byte buffer with amortised O(1) consume.
 #include "otls/core/byte_buffer.hpp"
 
+#include <algorithm>
+
 namespace otls::core {
 
 error_code byte_buffer::append(std::string_view bytes) {
@@ -20,6 +22,12 @@ void byte_buffer::consume(std::size_t n) {
     data_.clear();
     start_ = 0;
   }
+}
+
+bool append_bounded(std::string& buffer, std::string_view bytes, std::size_t limit) {
+  const std::size_t room = limit - std::min(limit, buffer.size());
+  buffer.append(bytes.substr(0, room));
+  return bytes.size() <= room;
 }
 
 std::string byte_buffer::take_all() {

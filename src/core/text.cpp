@@ -9,6 +9,9 @@ namespace {
 char ascii_upper(char c) noexcept {
   return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
 }
+char ascii_lower(char c) noexcept {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 bool is_blank(char c) noexcept {
   return c == ' ' || c == '\t';
 }
@@ -24,6 +27,12 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
 std::string to_upper(std::string_view s) {
   std::string out(s);
   for (auto& c : out) c = ascii_upper(c);
+  return out;
+}
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = ascii_lower(c);
   return out;
 }
 

@@ -4,20 +4,16 @@
 
 #include <algorithm>
 
+#include "otls/core/text.hpp"
+
 namespace otls::policy {
 namespace {
 
 using dns::dnssec_status;
 using dns::rcode;
 
-bool same_name(std::string a, std::string b) {
-  auto lower = [](std::string& s) {
-    std::transform(s.begin(), s.end(), s.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  };
-  lower(a);
-  lower(b);
-  return dns::fully_qualified(a) == dns::fully_qualified(b);
+bool same_name(std::string_view a, std::string_view b) {
+  return dns::fully_qualified(core::to_lower(a)) == dns::fully_qualified(core::to_lower(b));
 }
 
 // A bogus answer means dnssec-invalid only if the resolver path can validate at all.

@@ -7,14 +7,13 @@
 
 #include <toml++/toml.h>
 
+#include "otls/core/text.hpp"
+
 namespace otls::policy {
 namespace {
 
 std::string normalise(std::string_view domain) {
-  std::string d(domain);
-  std::transform(d.begin(), d.end(), d.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return dns::without_root_dot(d);
+  return dns::without_root_dot(core::to_lower(domain));
 }
 
 bool is_sha256_hex(std::string text) {

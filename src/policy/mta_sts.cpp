@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "otls/core/text.hpp"
+
 namespace otls::policy {
 namespace {
 
@@ -27,25 +29,12 @@ bool is_alnum(char c) {
 bool is_wsp(char c) {
   return c == ' ' || c == '\t';
 }  // RFC 5234 WSP
-char to_lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
 
-std::string_view trim_wsp(std::string_view s) {
-  while (!s.empty() && is_wsp(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_wsp(s.back())) s.remove_suffix(1);
-  return s;
-}
+constexpr auto trim_wsp = core::trim_blanks;  // RFC 5234 WSP: space and tab
 
 std::string_view without_trailing_dot(std::string_view name) {
   if (!name.empty() && name.back() == '.') name.remove_suffix(1);
   return name;
-}
-
-bool equal_ignoring_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return to_lower(x) == to_lower(y);
-         });
 }
 
 // RFC 8461 §3.1 sts-ext-name (RFC 8460 §3 and §3.2's sts-policy-ext-name are the same):
@@ -70,22 +59,6 @@ bool is_policy_extension_value(std::string_view value) {
     const auto u = static_cast<unsigned char>(c);
     return is_wsp(c) || (u >= 0x21 && u != 0x7f);
   });
-}
-
-// RFC 5321 §4.1.2 Domain: sub-domain *("." sub-domain), sub-domain = Let-dig [Ldh-str], with
-// the DNS length limits (63 per label, 253 in all) so a pattern can name a real host.
-bool is_ldh_domain(std::string_view name) {
-  if (name.empty() || name.size() > 253) return false;
-  std::size_t start = 0;
-  while (true) {
-    const auto dot = name.find('.', start);
-    const auto label = name.substr(start, dot == std::string_view::npos ? name.npos : dot - start);
-    if (label.empty() || label.size() > 63 || !is_alnum(label.front()) || !is_alnum(label.back()) ||
-        !std::all_of(label.begin(), label.end(), [](char c) { return is_alnum(c) || c == '-'; }))
-      return false;
-    if (dot == std::string_view::npos) return true;
-    start = dot + 1;
-  }
 }
 
 struct txt_field {
@@ -176,11 +149,11 @@ bool is_usable_report_uri(std::string_view uri) {
   const auto colon = uri.find(':');
   const auto scheme = uri.substr(0, colon);
   const auto rest = uri.substr(colon + 1);
-  if (equal_ignoring_case(scheme, "mailto")) {
+  if (core::iequals(scheme, "mailto")) {
     const auto at = rest.find('@');
     return at != rest.npos && at > 0 && at + 1 < rest.size();
   }
-  if (equal_ignoring_case(scheme, "https"))
+  if (core::iequals(scheme, "https"))
     return rest.starts_with("//") && rest.size() > 2 && rest[2] != '/';
   return false;
 }
@@ -191,6 +164,20 @@ void append_note(std::string& detail, std::string_view note) {
 }
 
 }  // namespace
+
+bool is_ldh_domain(std::string_view name) {
+  if (name.empty() || name.size() > 253) return false;
+  std::size_t start = 0;
+  while (true) {
+    const auto dot = name.find('.', start);
+    const auto label = name.substr(start, dot == std::string_view::npos ? name.npos : dot - start);
+    if (label.empty() || label.size() > 63 || !is_alnum(label.front()) || !is_alnum(label.back()) ||
+        !std::all_of(label.begin(), label.end(), [](char c) { return is_alnum(c) || c == '-'; }))
+      return false;
+    if (dot == std::string_view::npos) return true;
+    start = dot + 1;
+  }
+}
 
 const char* to_string(sts_txt_status s) noexcept {
   switch (s) {
@@ -367,11 +354,11 @@ bool sts_mx_matches(std::string_view pattern, std::string_view mx_host) {
     // Exactly one non-empty label in front of ".base" (§4.1).
     if (mx_host.size() < base.size() + 2) return false;
     const auto dot = mx_host.size() - base.size() - 1;
-    if (mx_host[dot] != '.' || !equal_ignoring_case(mx_host.substr(dot + 1), base)) return false;
+    if (mx_host[dot] != '.' || !core::iequals(mx_host.substr(dot + 1), base)) return false;
     return mx_host.substr(0, dot).find('.') == mx_host.npos;
   }
   if (pattern.find('*') != pattern.npos) return false;  // no other wildcard forms
-  return equal_ignoring_case(pattern, mx_host);
+  return core::iequals(pattern, mx_host);
 }
 
 bool sts_policy_covers(const sts_policy& policy, std::string_view mx_host) {

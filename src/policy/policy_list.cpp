@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "otls/core/text.hpp"
+
 namespace otls::policy {
 namespace {
 
@@ -18,31 +20,10 @@ using detail::quoted_text;
 
 using json = nlohmann::json;
 
-char to_lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
 // Domains and MX patterns compare case-insensitively and without the root's trailing dot.
 std::string normalized_name(std::string_view name) {
   if (!name.empty() && name.back() == '.') name.remove_suffix(1);
-  std::string out(name);
-  std::transform(out.begin(), out.end(), out.begin(), to_lower);
-  return out;
-}
-
-bool is_ldh_domain(std::string_view name) {
-  if (name.empty() || name.size() > 253) return false;
-  std::size_t start = 0;
-  while (true) {
-    const auto dot = name.find('.', start);
-    const auto label = name.substr(start, dot == std::string_view::npos ? name.npos : dot - start);
-    auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-    if (label.empty() || label.size() > 63 || !alnum(label.front()) || !alnum(label.back()) ||
-        !std::all_of(label.begin(), label.end(), [&](char c) { return alnum(c) || c == '-'; }))
-      return false;
-    if (dot == std::string_view::npos) return true;
-    start = dot + 1;
-  }
+  return core::to_lower(name);
 }
 
 int digits(std::string_view s, std::size_t at, std::size_t count, bool& ok) {

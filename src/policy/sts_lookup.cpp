@@ -4,16 +4,13 @@
 #include <algorithm>
 #include <cctype>
 
+#include "otls/core/text.hpp"
 #include "otls/net/https.hpp"
 
 namespace otls::policy {
 namespace {
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
+using core::to_lower;
 
 // The media type without parameters, lower-case: "Text/Plain; charset=utf-8" -> "text/plain".
 std::string media_type(const std::string& content_type) {
@@ -21,7 +18,7 @@ std::string media_type(const std::string& content_type) {
   while (!type.empty() && std::isspace(static_cast<unsigned char>(type.back()))) type.pop_back();
   while (!type.empty() && std::isspace(static_cast<unsigned char>(type.front())))
     type.erase(type.begin());
-  return lower(type);
+  return to_lower(type);
 }
 
 std::optional<sts_policy> parse_entry(const store::sts_entry& e) {
@@ -110,7 +107,7 @@ awaitable<sts_lookup> lookup_sts(dns::resolver& resolver, store::policy_store* s
                                  sts_fetcher& fetcher, std::string domain, std::int64_t now,
                                  bool refresh) {
   sts_lookup out;
-  out.domain = lower(dns::without_root_dot(std::move(domain)));
+  out.domain = to_lower(dns::without_root_dot(std::move(domain)));
 
   // The cache first: a valid entry is the fall-back for every failure below (§3.3).
   std::optional<sts_policy> cached_policy;

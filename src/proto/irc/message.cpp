@@ -6,18 +6,13 @@
 #include <cctype>
 #include <charconv>
 
+#include "otls/core/text.hpp"
 #include "otls/proto/dialect.hpp"
 
 namespace otls::proto::irc {
 namespace {
 
-std::string upper(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](char c) {
-    return static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  });
-  return out;
-}
+using core::to_upper;
 
 // The word up to the next space; `rest` moves past it.
 std::string_view take_word(std::string_view& rest) {
@@ -79,7 +74,7 @@ std::optional<message> parse_message(std::string_view line) {
   }
   const std::string_view command = take_word(rest);
   if (!valid_command(command)) return std::nullopt;
-  m.command = upper(command);
+  m.command = to_upper(command);
   for (;;) {
     skip_spaces(rest);
     if (rest.empty()) break;
@@ -148,7 +143,7 @@ std::optional<cap_reply> parse_cap_reply(const message& m) {
   // "CAP <target> <subcommand> [*] :<list>"; the list may be a bare last word too.
   if (m.command != "CAP" || m.params.size() < 2) return std::nullopt;
   cap_reply r;
-  r.subcommand = upper(m.params[1]);
+  r.subcommand = to_upper(m.params[1]);
   if (m.params.size() >= 4 && m.params[2] == "*") {
     r.more = true;
     r.list = m.params[3];

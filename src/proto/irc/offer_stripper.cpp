@@ -38,24 +38,18 @@ std::string offer_stripper::from_server(std::string_view bytes) {
   if (passthrough_) return std::string(bytes);
   pending_.append(bytes);
   std::string out;
-  std::size_t start = 0;
-  for (;;) {
-    const std::size_t lf = pending_.find('\n', start);
-    if (lf == std::string::npos) break;
-    std::string_view line(pending_.data() + start, lf - start);
-    const bool cr = !line.empty() && line.back() == '\r';
-    if (cr) line.remove_suffix(1);
-    // Lines are forwarded byte for byte with their own terminator; only `tls` disappears.
-    if (auto stripped = strip_tls(line)) {
+  // Lines are forwarded byte for byte with their own terminator; only `tls` disappears.
+  const bool line_shaped = for_each_complete_line(pending_, max_line, [&](std::string_view line) {
+    const std::size_t terminator = line.size() >= 2 && line[line.size() - 2] == '\r' ? 2 : 1;
+    if (auto stripped = strip_tls(line.substr(0, line.size() - terminator))) {
       ++removed_;
-      out += *stripped + (cr ? "\r\n" : "\n");
+      out += *stripped;
+      out += line.substr(line.size() - terminator);
     } else {
-      out.append(pending_, start, lf + 1 - start);
+      out += line;
     }
-    start = lf + 1;
-  }
-  pending_.erase(0, start);
-  if (pending_.size() > max_line + 1) {
+  });
+  if (!line_shaped) {
     passthrough_ = true;
     out += std::exchange(pending_, {});
   }

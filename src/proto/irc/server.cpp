@@ -6,6 +6,8 @@
 #include <cctype>
 #include <utility>
 
+#include "otls/core/text.hpp"
+
 namespace otls::proto::irc {
 namespace {
 
@@ -13,13 +15,7 @@ std::string line(std::string_view text) {
   return std::string(text) + "\r\n";
 }
 
-std::string upper(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](char c) {
-    return static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  });
-  return out;
-}
+using core::to_upper;
 
 // RFC 2812 §2.3.1 nickname: letters, digits and specials; 30 is a common server limit.
 bool valid_nick(std::string_view n) {
@@ -103,7 +99,7 @@ std::optional<action> server::on_message(const message& m) {
 
 std::optional<action> server::on_cap(const message& m) {
   if (m.params.empty()) return error_reply(reply("461", "CAP :Not enough parameters"));
-  const std::string sub = upper(m.params.front());
+  const std::string sub = to_upper(m.params.front());
   if (sub == "LS") {
     if (!registered_) negotiating_caps_ = true;
     // IRCv3 tls: offered only where STARTTLS can work, and never once TLS is up.

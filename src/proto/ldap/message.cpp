@@ -5,6 +5,7 @@
 #include <array>
 #include <cctype>
 
+#include "otls/core/text.hpp"
 #include "otls/proto/dialect.hpp"
 
 namespace otls::proto::ldap {
@@ -68,12 +69,7 @@ constexpr std::array result_names{
     named_code{122, "assertionFailed"},
 };
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
+using core::iequals;
 
 // Contents of a primitive OCTET STRING-like element (RFC 4511 §5.1: primitive form only).
 result<std::string> string_of(const ber::element& e) {

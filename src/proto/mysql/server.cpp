@@ -3,6 +3,8 @@
 
 #include <utility>
 
+#include "otls/core/byte_buffer.hpp"
+
 namespace otls::proto::mysql {
 namespace {
 
@@ -19,20 +21,11 @@ constexpr std::string_view no_database_text = "otls test server: no database her
 server::server(server_options options) : server_base(std::move(options)) {}
 
 void server::feed(std::string_view bytes) {
-  const std::size_t room = max_buffered - std::min(max_buffered, received_.size());
-  if (bytes.size() > room) overflow_ = true;
-  received_.append(bytes.substr(0, room));
+  if (!core::append_bounded(received_, bytes, max_buffered)) overflow_ = true;
 }
 
 std::string server::take_leftover() {
   return std::exchange(received_, {});
-}
-
-action server::close_silently(error_code ec, std::string detail) {
-  diag_.detail = std::move(detail);
-  state_ = state::finished;
-  close_error_ = ec;
-  return ec ? action::fail(ec) : action::done();
 }
 
 action server::next() {

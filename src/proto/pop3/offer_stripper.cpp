@@ -29,21 +29,15 @@ std::string offer_stripper::from_server(std::string_view bytes) {
   if (passthrough_) return std::string(bytes);
   pending_.append(bytes);
   std::string out;
-  std::size_t start = 0;
-  for (;;) {
-    const std::size_t lf = pending_.find('\n', start);
-    if (lf == std::string::npos) break;
-    const std::string_view line(pending_.data() + start, lf - start);
-    // Lines are forwarded byte for byte with their own terminator; only STLS disappears.
-    if (offers_stls(line)) {
+  // Lines are forwarded byte for byte with their own terminator; only STLS disappears.
+  const bool line_shaped = for_each_complete_line(pending_, max_response_line, [&](auto line) {
+    if (offers_stls(line.substr(0, line.size() - 1))) {
       ++removed_;
     } else {
-      out.append(pending_, start, lf + 1 - start);
+      out += line;
     }
-    start = lf + 1;
-  }
-  pending_.erase(0, start);
-  if (pending_.size() > max_response_line + 1) {
+  });
+  if (!line_shaped) {
     passthrough_ = true;
     out += std::exchange(pending_, {});
   }

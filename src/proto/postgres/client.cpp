@@ -4,6 +4,8 @@
 
 #include <utility>
 
+#include "otls/core/byte_buffer.hpp"
+
 #include "otls/proto/postgres/message.hpp"
 
 namespace otls::proto::postgres {
@@ -18,8 +20,7 @@ constexpr std::size_t max_buffered = 64 * 1024;
 client::client(client_options options) : client_base(std::move(options)) {}
 
 void client::feed(std::string_view bytes) {
-  const std::size_t room = max_buffered - std::min(max_buffered, received_.size());
-  received_.append(bytes.substr(0, room));
+  core::append_bounded(received_, bytes, max_buffered);
 }
 
 std::string client::take_leftover() {

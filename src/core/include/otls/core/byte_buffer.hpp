@@ -31,4 +31,8 @@ class byte_buffer {
   std::size_t limit_;
 };
 
+// For dialects that keep raw bytes in a std::string (binary protocols): appends the part of
+// `bytes` that keeps `buffer` within `limit`; false when some of it was dropped.
+bool append_bounded(std::string& buffer, std::string_view bytes, std::size_t limit);
+
 }  // namespace otls::core

@@ -9,8 +9,9 @@ namespace otls::core {
 
 // ASCII case-insensitive equality ("STARTTLS" == "StartTLS").
 bool iequals(std::string_view a, std::string_view b) noexcept;
-// ASCII upper case; other bytes unchanged.
+// ASCII upper and lower case; other bytes unchanged.
 std::string to_upper(std::string_view s);
+std::string to_lower(std::string_view s);
 // Without leading and trailing spaces and tabs.
 std::string_view trim_blanks(std::string_view s) noexcept;
 // The first space- or tab-separated word after leading blanks ("AUTH" of " AUTH TLS").

@@ -54,6 +54,10 @@ std::optional<sts_policy> parse_sts_policy(std::string_view body, std::string& d
 // RFC 8461 §4.1: the MX host (as written in the MX record, trailing dot ignored) matches
 // the pattern case-insensitively; "*.example.com" matches exactly one extra leftmost label.
 bool sts_mx_matches(std::string_view pattern, std::string_view mx_host);
+
+// RFC 5321 §4.1.2 Domain (sub-domains of letters, digits and inner hyphens) with the DNS length
+// limits (63 per label, 253 in all), so that an MX pattern can name a real host.
+bool is_ldh_domain(std::string_view name);
 bool sts_policy_covers(const sts_policy& policy, std::string_view mx_host);
 
 // RFC 8460 §3: the TXT RRset at _smtp._tls.<domain>: "v=TLSRPTv1;" then "rua=" with one or

@@ -20,6 +20,19 @@ class offer_stripper {
   virtual unsigned offers_removed() const = 0;
 };
 
+// The framing of rewriters that forward lines byte for byte, their own terminators kept (POP3,
+// IRC): every complete line of `pending`, LF included, goes to on_line(line); the unfinished
+// rest stays in `pending`. False when that rest exceeds max_line: not line-shaped, so the
+// caller stops meddling.
+template <class OnLine>
+bool for_each_complete_line(std::string& pending, std::size_t max_line, OnLine&& on_line) {
+  std::size_t start = 0;
+  for (std::size_t lf; (lf = pending.find('\n', start)) != std::string::npos; start = lf + 1)
+    on_line(std::string_view(pending).substr(start, lf + 1 - start));
+  pending.erase(0, start);
+  return pending.size() <= max_line + 1;
+}
+
 // The framing shared by rewriters of line-based protocols whose lines can be judged one by one
 // (NNTP, FTP): each complete line goes to rewrite(); input that is not line-shaped (an
 // over-long line) ends the meddling, and so does the go-ahead, after which TLS bytes follow.

@@ -206,6 +206,15 @@ class server_base : public dialect {
     return std::nullopt;
   }
 
+  // Ends the session without a last reply (binary protocols just close): `detail` says why,
+  // and the session ends with `ec`, or cleanly without one.
+  action close_silently(error_code ec, std::string detail) {
+    diag_.detail = std::move(detail);
+    state_ = State::finished;
+    close_error_ = ec;
+    return ec ? action::fail(ec) : action::done();
+  }
+
   // closing/finished: the session is over, with the error it closed with, if any.
   action ended() {
     state_ = State::finished;

@@ -30,7 +30,6 @@ class server final : public server_base<server_state> {
   using state = server_state;
 
   std::string too_many_errors_reply(std::string) const override { return {}; }
-  action close_silently(error_code ec, std::string detail);
   action on_packet(const packet& p);
 
   std::string received_;

@@ -35,7 +35,6 @@ class server final : public server_base<server_state> {
   using state = server_state;
 
   std::string too_many_errors_reply(std::string) const override { return {}; }
-  action close_silently(error_code ec, std::string detail);
   action on_packet(std::uint32_t code, std::size_t body_size);
 
   std::string received_;
