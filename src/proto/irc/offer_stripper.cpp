@@ -32,6 +32,13 @@ std::optional<std::string> strip_tls(std::string_view line) {
   return std::string(line.substr(0, at)) + kept;
 }
 
+// ":server 670 nick :STARTTLS successful": the numeric is the second word after a prefix.
+bool is_starttls_go_ahead(std::string_view line) {
+  if (line.starts_with('@')) line.remove_prefix(std::min(line.size(), line.find(' ') + 1));
+  if (line.starts_with(':')) line.remove_prefix(std::min(line.size(), line.find(' ') + 1));
+  return line.starts_with("670 ");
+}
+
 }  // namespace
 
 std::string offer_stripper::from_server(std::string_view bytes) {
@@ -48,6 +55,9 @@ std::string offer_stripper::from_server(std::string_view bytes) {
     } else {
       out += line;
     }
+    // 670 (RPL_STARTTLS) is the go-ahead: the TLS handshake follows, to pass unbuffered. A
+    // client may send STARTTLS without asking CAP first (openssl s_client does).
+    return !is_starttls_go_ahead(line);
   });
   if (!line_shaped) {
     passthrough_ = true;

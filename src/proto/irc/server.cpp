@@ -150,8 +150,13 @@ std::optional<action> server::maybe_register() {
 
 void server::on_tls_established() {
   // IRCv3 tls: the session goes on inside TLS; nothing read before the handshake is used.
+  // A NICK/USER given in plaintext (the usual order is CAP LS, NICK, USER, STARTTLS) could
+  // be an injector's: registration starts over inside TLS, as does capability negotiation.
   tls_active_ = true;
   lines_ = core::line_reader(max_line, core::line_ending::accept_bare_lf);
+  nick_.clear();
+  user_given_ = false;
+  negotiating_caps_ = false;
   state_ = state::command;
 }
 

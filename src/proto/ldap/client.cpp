@@ -35,15 +35,19 @@ action client::next() {
   if (saying_goodbye()) return goodbye_answered();
   if (state_ == state::greeting)
     return send_root_dse_search(tls_active_ ? state::root_dse_after_tls : state::root_dse);
-  auto m = messages_.next();
-  if (!m) {
-    return fail_with(m.error(),
-                     m.error() == errc::malformed_reply
-                         ? "the server sent something that is not an LDAP message"
-                         : "unreadable response from the server: " + m.error().message());
+  for (;;) {
+    auto m = messages_.next();
+    if (!m) {
+      return fail_with(m.error(),
+                       m.error() == errc::malformed_reply
+                           ? "the server sent something that is not an LDAP message"
+                           : "unreadable response from the server: " + m.error().message());
+    }
+    if (!*m) return out_of_input(messages_.buffered() > 0, "LDAP message");
+    // need_more from a handler means "read on": the next buffered message, else the network.
+    action a = on_message(**m);
+    if (a.what != action::kind::need_more) return a;
   }
-  if (*m) return on_message(**m);
-  return out_of_input(messages_.buffered() > 0, "LDAP message");
 }
 
 action client::on_message(const message& m) {
@@ -85,7 +89,7 @@ action client::on_message(const message& m) {
 }
 
 action client::on_root_dse(const message& m) {
-  if (m.is(op::search_result_reference)) return next();  // referrals are not followed here
+  if (m.is(op::search_result_reference)) return action::need_more();  // referrals not followed
   if (m.is(op::search_result_entry)) {
     auto e = parse_search_entry(m);
     if (!e) return fail_with(errc::malformed_reply, "the server's root DSE entry is malformed");
@@ -109,7 +113,7 @@ action client::on_root_dse(const message& m) {
           facts_.banner.push_back(type + ": " + values.front());
       }
     }
-    return next();
+    return action::need_more();  // read on: SearchResultDone follows
   }
   if (!m.is(op::search_result_done))
     return fail_with(errc::unexpected_reply,
@@ -171,7 +175,6 @@ void client::on_tls_established() {
   // fresh reader starts inside TLS and the root DSE is read again.
   messages_ = message_reader{};
   restart_after_tls(state::greeting);
-  tls_active_ = true;
 }
 
 }  // namespace otls::proto::ldap

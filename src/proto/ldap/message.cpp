@@ -290,9 +290,6 @@ result<std::optional<message>> message_reader::next() {
   ber::header h;
   switch (ber::read_header(buffer_, h)) {
     case ber::header_status::need_more:
-      // A client sends one request at a time and a server a bounded burst: unread input beyond
-      // two maximal messages is refused.
-      if (buffer_.size() > 2 * ber::max_message) return failed_ = core::errc::buffer_limit;
       return std::optional<message>{};
     case ber::header_status::malformed:
       return failed_ = errc::malformed_reply;

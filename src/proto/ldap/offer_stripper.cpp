@@ -52,6 +52,15 @@ std::string offer_stripper::from_server(std::string_view bytes) {
     if (m) changed = without_starttls(*m, removed_);
     out += changed ? *changed : std::string(raw);
     pending_.erase(0, total);
+    // A successful ExtendedResponse is the StartTLS go-ahead (the only extended operation a
+    // client sends before TLS): the handshake follows, to pass unbuffered.
+    if (m && m->is(op::extended_response)) {
+      const auto r = parse_result(*m);
+      if (r && r->code == result_code::success) {
+        passthrough_ = true;
+        return out + std::exchange(pending_, {});
+      }
+    }
   }
   return out;
 }

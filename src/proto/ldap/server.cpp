@@ -27,18 +27,22 @@ action server::refuse(std::string response) {
 action server::next() {
   if (auto early = before_reading(state::command, [] { return std::string(); }))
     return std::move(*early);
-  auto m = messages_.next();
-  if (!m) {
-    // RFC 4511 §4.1.1: a PDU that cannot be parsed ends the session with a Notice of
-    // Disconnection carrying protocolError.
-    diag_.detail = m.error() == errc::malformed_reply
-                       ? "the client sent something that is not an LDAP message"
-                       : "the client sent too much: " + m.error().message();
-    return disconnect(result_code::protocol_error, "malformed or oversized LDAP message",
-                      m.error());
+  for (;;) {
+    auto m = messages_.next();
+    if (!m) {
+      // RFC 4511 §4.1.1: a PDU that cannot be parsed ends the session with a Notice of
+      // Disconnection carrying protocolError.
+      diag_.detail = m.error() == errc::malformed_reply
+                         ? "the client sent something that is not an LDAP message"
+                         : "the client sent too much: " + m.error().message();
+      return disconnect(result_code::protocol_error, "malformed or oversized LDAP message",
+                        m.error());
+    }
+    if (!*m) return out_of_input(messages_.buffered() > 0);
+    // need_more from a handler means "read on": the next buffered request, else the network.
+    action a = on_request(**m);
+    if (a.what != action::kind::need_more) return a;
   }
-  if (*m) return on_request(**m);
-  return out_of_input(messages_.buffered() > 0);
 }
 
 action server::on_request(const message& m) {
@@ -54,7 +58,7 @@ action server::on_request(const message& m) {
       state_ = state::finished;
       return action::done();
     case op::abandon_request:
-      return next();  // nothing is ever outstanding (RFC 4511 §4.11: no response)
+      return action::need_more();  // nothing is outstanding (RFC 4511 §4.11: no response)
     case op::extended_request:
       return on_extended(m);
     case op::search_request:

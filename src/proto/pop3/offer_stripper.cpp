@@ -36,6 +36,7 @@ std::string offer_stripper::from_server(std::string_view bytes) {
     } else {
       out += line;
     }
+    return true;  // POP3's go-ahead is a plain "+OK": the STLS offer is what is stripped
   });
   if (!line_shaped) {
     passthrough_ = true;

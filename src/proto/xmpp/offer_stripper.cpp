@@ -34,6 +34,15 @@ std::size_t partial_open_tag(const std::string& s) {
 std::string offer_stripper::from_server(std::string_view bytes) {
   if (passthrough_) return std::string(bytes);
   pending_.append(bytes);
+  // <proceed/> is the go-ahead: what follows it is the TLS handshake, to pass unbuffered.
+  std::string handshake;
+  if (const auto proceed = pending_.find("<proceed"); proceed != std::string::npos) {
+    if (const auto gt = pending_.find('>', proceed); gt != std::string::npos) {
+      handshake = pending_.substr(gt + 1);
+      pending_.resize(gt + 1);
+      passthrough_ = true;
+    }
+  }
   std::string out;
   for (;;) {
     const std::size_t at = pending_.find(open_tag);
@@ -60,11 +69,11 @@ std::string offer_stripper::from_server(std::string_view bytes) {
     pending_.erase(0, end);
     ++removed_;
   }
-  if (pending_.size() > max_held) {
+  if (passthrough_ || pending_.size() > max_held) {
     passthrough_ = true;
     out += std::exchange(pending_, {});
   }
-  return out;
+  return out + handshake;
 }
 
 }  // namespace otls::proto::xmpp

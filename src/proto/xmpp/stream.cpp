@@ -125,6 +125,11 @@ struct stream_reader::impl {
     XML_SetCommentHandler(parser.get(), &impl::on_comment);
     XML_SetProcessingInstructionHandler(parser.get(), &impl::on_pi);
     XML_SetParamEntityParsing(parser.get(), XML_PARAM_ENTITY_PARSING_NEVER);
+#if XML_MAJOR_VERSION > 2 || (XML_MAJOR_VERSION == 2 && XML_MINOR_VERSION >= 6)
+    // expat 2.6 may defer parsing a token split across feeds until more input arrives: a
+    // <proceed/> split over two reads would then wait for bytes that never come.
+    XML_SetReparseDeferralEnabled(parser.get(), XML_FALSE);
+#endif
   }
 
   std::uint64_t event_end() const {
@@ -143,7 +148,9 @@ struct stream_reader::impl {
     XML_StopParser(parser.get(), XML_TRUE);  // resumable: the next event waits for next()
   }
 
-  static impl& self(void* data) { return *static_cast<impl*>(data); }
+  static impl& self(void* data) {
+    return *static_cast<impl*>(data);
+  }
 
   static void on_start(void* data, const XML_Char* name, const XML_Char** atts) {
     impl& s = self(data);

@@ -118,6 +118,17 @@ TEST(IrcStripper, LeavesLookalikesAlone) {
   EXPECT_EQ(s.offers_removed(), 1u);
 }
 
+TEST(IrcStripper, HandshakeAfterThe670PassesUnbuffered) {
+  // A client that sends STARTTLS without CAP (openssl s_client) gets the 670; the server's
+  // TLS bytes behind it have no line end and must not wait in the stripper.
+  offer_stripper s;
+  const std::string hello("\x16\x03\x03\x00\x7a\x02\x00\x00\x76\x03\x03tls CAP", 18);
+  EXPECT_EQ(s.from_server(":irc.test 670 * :STARTTLS successful\r\n" + hello),
+            ":irc.test 670 * :STARTTLS successful\r\n" + hello);
+  EXPECT_EQ(s.from_server(":s CAP * LS :tls\r\n"), ":s CAP * LS :tls\r\n");  // untouched now
+  EXPECT_EQ(s.offers_removed(), 0u);
+}
+
 TEST(IrcStripper, PassesNonIrcThrough) {
   offer_stripper s;
   const std::string big(max_line + 10, 'x');

@@ -52,6 +52,26 @@ TEST(IrcServer, PipelinedCommandsAfterStarttlsAreLeftOverNotExecuted) {
       .expect_need_more();
 }
 
+TEST(IrcServer, PlaintextNickAndUserAreForgottenAtTheUpgrade) {
+  // DESIGN.md rule 2: NICK/USER sent before STARTTLS (an injector's, perhaps) do not register
+  // the client inside TLS; CAP END alone registers nobody, and a fresh NICK/USER does.
+  server s(opts());
+  transcript(s)
+      .feed("CAP LS 302\r\nNICK evil\r\nUSER evil 0 * :Evil\r\n")
+      .expect_write(":irc.test CAP * LS :tls\r\n")
+      .expect_need_more()
+      .feed("STARTTLS\r\n")
+      .expect_write(":irc.test 670 evil :STARTTLS successful, proceed with TLS handshake\r\n")
+      .expect_start_tls("")
+      .tls_established()
+      .feed("CAP END\r\n")
+      .expect_need_more()
+      .feed("NICK alice\r\nUSER alice 0 * :Alice\r\n")
+      .expect_write(
+          ":irc.test 001 alice :Welcome to the otls IRC test server alice\r\n"
+          ":irc.test 422 alice :MOTD File is missing\r\n");
+}
+
 TEST(IrcServer, NoTlsAvailable) {
   server_options o = opts();
   o.tls_available = false;

@@ -26,6 +26,18 @@ TEST(LdapStripper, RemovesTheOidAtAnySplit) {
   }
 }
 
+TEST(LdapStripper, HandshakeAfterTheStarttlsResponsePassesUnbuffered) {
+  // A successful ExtendedResponse is the go-ahead; the TLS bytes behind it are not BER and
+  // must not wait in the stripper for a message that never completes.
+  offer_stripper s;
+  const std::string go_ahead = encode_extended_response(1, result_code::success, "", starttls_oid);
+  const std::string hello("\x16\x03\x03\x00\x7a\x02\x00", 7);  // BER: tag 0x16, 3 bytes
+  EXPECT_EQ(s.from_server(go_ahead + hello), go_ahead + hello);
+  const search_entry with{"", {{"supportedExtension", {std::string(starttls_oid)}}}};
+  EXPECT_EQ(s.from_server(encode_search_entry(2, with)), encode_search_entry(2, with));
+  EXPECT_EQ(s.offers_removed(), 0u);
+}
+
 TEST(LdapStripper, LeavesOtherMessagesAlone) {
   offer_stripper s;
   const std::string in = encode_extended_response(1, 0, "", starttls_oid) + "\x30\x80 junk"s;

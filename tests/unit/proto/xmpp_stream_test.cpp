@@ -168,6 +168,16 @@ TEST(XmppStripper, RemovesSelfClosedAndKeepsLookalikes) {
   EXPECT_EQ(s.offers_removed(), 1u);
 }
 
+TEST(XmppStripper, HandshakeAfterProceedPassesUnbuffered) {
+  // The TLS bytes behind <proceed/> may end like the start of "<starttls": nothing is held.
+  offer_stripper s;
+  const std::string hello("\x16\x03\x03\x00\x7a<star", 10);
+  EXPECT_EQ(s.from_server("<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>" + hello),
+            "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>" + hello);
+  EXPECT_EQ(s.from_server("<starttls/>"), "<starttls/>");  // untouched after the go-ahead
+  EXPECT_EQ(s.offers_removed(), 0u);
+}
+
 TEST(XmppStripper, OversizeGoesThrough) {
   offer_stripper s;
   const std::string big = "<starttls " + std::string(5000, 'a');

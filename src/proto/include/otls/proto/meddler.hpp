@@ -21,16 +21,19 @@ class offer_stripper {
 };
 
 // The framing of rewriters that forward lines byte for byte, their own terminators kept (POP3,
-// IRC): every complete line of `pending`, LF included, goes to on_line(line); the unfinished
-// rest stays in `pending`. False when that rest exceeds max_line: not line-shaped, so the
-// caller stops meddling.
+// IRC): every complete line of `pending`, LF included, goes to on_line(line), which returns
+// false after the go-ahead (TLS bytes follow). What is not handed over stays in `pending`.
+// False when the caller should stop meddling: after the go-ahead, or when the unfinished rest
+// exceeds max_line (not line-shaped).
 template <class OnLine>
 bool for_each_complete_line(std::string& pending, std::size_t max_line, OnLine&& on_line) {
   std::size_t start = 0;
-  for (std::size_t lf; (lf = pending.find('\n', start)) != std::string::npos; start = lf + 1)
-    on_line(std::string_view(pending).substr(start, lf + 1 - start));
+  bool go_on = true;
+  for (std::size_t lf; go_on && (lf = pending.find('\n', start)) != std::string::npos;
+       start = lf + 1)
+    go_on = on_line(std::string_view(pending).substr(start, lf + 1 - start));
   pending.erase(0, start);
-  return pending.size() <= max_line + 1;
+  return go_on && pending.size() <= max_line + 1;
 }
 
 // The framing shared by rewriters of line-based protocols whose lines can be judged one by one

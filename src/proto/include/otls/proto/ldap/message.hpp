@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "otls/core/byte_buffer.hpp"
 #include "otls/core/error.hpp"
 #include "otls/proto/ldap/ber.hpp"
 
@@ -141,7 +142,12 @@ std::string encode_unbind(std::int32_t id);
 // message being read are kept (pipelining, or an injection the driver must see).
 class message_reader {
  public:
-  void feed(std::string_view bytes) { buffer_.append(bytes); }
+  // Unread input beyond two maximal messages fails the reader (a client sends one request at a
+  // time and a server a bounded burst).
+  void feed(std::string_view bytes) {
+    if (!core::append_bounded(buffer_, bytes, 2 * ber::max_message))
+      failed_ = core::errc::buffer_limit;
+  }
   // The next complete message, nullopt when more input is needed, or an error: malformed_reply
   // (not BER as LDAP uses it, or not an LDAPMessage), core::errc::buffer_limit (a message over
   // ber::max_message, or more unread input than two such messages).
