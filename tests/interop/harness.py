@@ -145,6 +145,15 @@ def reserve_ports(ports) -> bool:
     return True
 
 
+def chown_tree(path: Path | str, user: str) -> None:
+    """Gives `path` and everything below it to `user` (daemons that drop to their own account)."""
+    pw = pwd.getpwnam(user)
+    os.chown(path, pw.pw_uid, pw.pw_gid)
+    for root, dirs, files in os.walk(path):
+        for name in dirs + files:
+            os.chown(os.path.join(root, name), pw.pw_uid, pw.pw_gid)
+
+
 def port_accepts(host: str, port: int, timeout: float = 1.0) -> bool:
     try:
         with socket.create_connection((host, port), timeout=timeout):
@@ -2183,9 +2192,12 @@ class ProbeResult:
         return describe(self.cp) + (f"\nJSON error: {self.json_error}" if self.json_error else "")
 
 
-def otls_json(args: Sequence[str], *, timeout: float = 60.0, json_output: bool = True) -> ProbeResult:
-    """Run `$OTLS_BIN ARGS...` (bounded) and parse the one JSON object it prints."""
-    cp = run([require_env("OTLS_BIN"), *[str(a) for a in args]], timeout=timeout)
+def otls_json(args: Sequence[str], *, timeout: float = 60.0, json_output: bool = True,
+              env: Optional[dict] = None) -> ProbeResult:
+    """Run `$OTLS_BIN ARGS...` (bounded; `env` added to the environment) and parse the one JSON
+    object it prints."""
+    cp = run([require_env("OTLS_BIN"), *[str(a) for a in args]], timeout=timeout,
+             env={**os.environ, **env} if env else None)
     obj, err = None, None
     if json_output:
         try:
@@ -2224,6 +2236,12 @@ def remove_workdir(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
+def _stop_class_daemon(d, no_survivors: bool) -> None:
+    survivors = d.stop()
+    if no_survivors and survivors:
+        raise HarnessError(f"{d.name}: processes outlived the daemon: {survivors!r}")
+
+
 class InteropTestCase(unittest.TestCase):
     """Base class: a class-wide work directory and daemon log tails on failure.
 
@@ -2245,6 +2263,15 @@ class InteropTestCase(unittest.TestCase):
     @classmethod
     def keep_daemon(cls, d):
         cls._class_daemons.append(d)
+        return d
+
+    @classmethod
+    def start_class_daemon(cls, d, *, no_survivors: bool = False):
+        """Starts `d` for the whole class: kept for log tails and stopped by PID when the class
+        ends. With no_survivors, a process that outlived the daemon fails the class."""
+        cls.keep_daemon(d)
+        cls.addClassCleanup(_stop_class_daemon, d, no_survivors)
+        d.start()
         return d
 
     def start_daemon(self, d):

@@ -13,8 +13,6 @@ refused with 502.
 """
 
 import ftplib
-import json
-import os
 import socket
 import ssl
 import unittest
@@ -91,26 +89,15 @@ class FtpInterop(h.InteropTestCase):
         h.require_env("OTLS_BIN")
         cls.ca = h.TestCA(cls.workdir / "ca")
         cls.leaf = cls.ca.leaf(SERVERNAME, "localhost", LOCAL, key="ecdsa")
-        cls.ftpd = cls._start(ProFTPD(cls.workdir / "ftpd", cls.leaf))
-        cls.ftpd12 = cls._start(ProFTPD(cls.workdir / "ftpd12", cls.leaf, tls_protocols="TLSv1.2",
-                                        name="proftpd-tls12"))
-        cls.ftpd_notls = cls._start(ProFTPD(cls.workdir / "ftpd-notls", cls.leaf, tls_required=False,
-                                            name="proftpd-tls-optional"))
+        cls.ftpd = cls.start_class_daemon(ProFTPD(cls.workdir / "ftpd", cls.leaf), no_survivors=True)
+        cls.ftpd12 = cls.start_class_daemon(
+            ProFTPD(cls.workdir / "ftpd12", cls.leaf, tls_protocols="TLSv1.2", name="proftpd-tls12"),
+            no_survivors=True)
+        cls.ftpd_notls = cls.start_class_daemon(
+            ProFTPD(cls.workdir / "ftpd-notls", cls.leaf, tls_required=False, name="proftpd-tls-optional"),
+            no_survivors=True)
         cls.truth = truth_features(cls.ftpd.plain_port, cls.context())
         cls._otls_servers = {}
-
-    @classmethod
-    def _start(cls, d):
-        cls.keep_daemon(d)
-        cls.addClassCleanup(cls._stop_checked, d)
-        d.start()
-        return d
-
-    @staticmethod
-    def _stop_checked(d):
-        survivors = d.stop()
-        if survivors:
-            raise h.HarnessError(f"{d.name}: processes outlived the daemon: {survivors!r}")
 
     @classmethod
     def context(cls, version=None):
@@ -127,17 +114,12 @@ class FtpInterop(h.InteropTestCase):
             s = h.OtlsTestServer(cls.workdir / f"otls-{label}", cls.leaf, hostname=SERVERNAME,
                                  protocol="ftp", implicit_tls=implicit, starttls_required=required,
                                  name=f"otls_test_server-{label}")
-            cls._otls_servers[key] = cls._start(s)
+            cls._otls_servers[key] = cls.start_class_daemon(s, no_survivors=True)
         return cls._otls_servers[key]
 
     def probe(self, url, *args, expect_rc, level="verify", env=None):
-        argv = [h.require_env("OTLS_BIN"), "probe", url, "--json", "--timeout", "20", "--cafile", self.ca.pem,
-                "--servername", SERVERNAME, "--level", level, *args]
-        cp = h.run(argv, timeout=90, env={**os.environ, **(env or {})})
-        try:
-            r = h.ProbeResult(cp, json.loads(cp.stdout), None)
-        except ValueError as e:
-            r = h.ProbeResult(cp, None, f"stdout is not one JSON object: {e}")
+        r = h.otls_json(["probe", url, "--json", "--timeout", "20", "--cafile", self.ca.pem, "--servername",
+                         SERVERNAME, "--level", level, *args], timeout=90, env=env)
         self.assertEqual(r.rc, expect_rc, f"unexpected exit status{r.describe()}")
         self.assertIsNotNone(r.json, f"--json did not print one JSON object{r.describe()}")
         for k in TOP_LEVEL_KEYS:

@@ -16,7 +16,6 @@ import re
 import socket
 import ssl
 import threading
-import time
 import unittest
 from pathlib import Path
 
@@ -86,21 +85,17 @@ class HttpUpgrade(h.InteropTestCase):
 
     @classmethod
     def _server(cls, name, starttls_required):
-        s = cls.keep_daemon(h.OtlsTestServer(cls.workdir / name, cls.leaf, hostname=SERVERNAME,
-                                             protocol="http", starttls_required=starttls_required,
-                                             name=f"otls_test_server-http-{name}"))
         (cls.workdir / name).mkdir(parents=True, exist_ok=True)
-        s.start()
-        cls.addClassCleanup(s.stop)
-        return s
+        return cls.start_class_daemon(h.OtlsTestServer(cls.workdir / name, cls.leaf, hostname=SERVERNAME,
+                                                       protocol="http", starttls_required=starttls_required,
+                                                       name=f"otls_test_server-http-{name}"))
 
     def probe(self, port, *args, expect_rc=None, timeout=60):
-        started = time.monotonic()
         r = h.otls_probe(f"http://{LOCAL}:{port}", "--timeout", "10", *args, timeout=timeout)
         self.assertIsNotNone(r.json, f"--json did not print one JSON object{r.describe()}")
         if expect_rc is not None:
             self.assertEqual(r.rc, expect_rc, f"unexpected exit status{r.describe()}")
-        return r.json, r, time.monotonic() - started
+        return r.json, r
 
     def verified_probe(self, port, **kw):
         return self.probe(port, "--cafile", self.ca.pem, "--servername", SERVERNAME, "--level", "verify", **kw)
@@ -110,7 +105,7 @@ class HttpUpgrade(h.InteropTestCase):
     def test_probe_against_otls_server(self):
         for server in (self.optional, self.mandatory):
             with self.subTest(server=server.name):
-                j, r, _ = self.verified_probe(server.port, expect_rc=0)
+                j, r = self.verified_probe(server.port, expect_rc=0)
                 d = r.describe()
                 self.assertEqual(j["outcome"], "ok", d)
                 self.assertIsNone(j["error"], d)
@@ -129,7 +124,7 @@ class HttpUpgrade(h.InteropTestCase):
                 self.assertIs(j["certificate"]["hostname_match"], True, d)
 
     def test_probe_verification_is_real(self):
-        j, r, _ = self.probe(self.optional.port, "--servername", "other.test", "--cafile", self.ca.pem,
+        j, r = self.probe(self.optional.port, "--servername", "other.test", "--cafile", self.ca.pem,
                              "--level", "verify")
         self.assertEqual(j["outcome"], "certificate-host-mismatch", r.describe())
 
@@ -168,7 +163,7 @@ http {{
         for name, p in ports.items():
             h.wait_for_port(LOCAL, p, timeout=15, alive=daemon.alive)
             with self.subTest(nginx=name):
-                j, r, elapsed = self.verified_probe(p)
+                j, r = self.verified_probe(p)
                 dd = r.describe()
                 self.assertEqual(j["outcome"], "starttls-not-supported", dd)
                 self.assertNotEqual(r.rc, 0, dd)
@@ -178,7 +173,6 @@ http {{
                 self.assertRegex(j["error"]["peer_text"][0], r"^HTTP/1\.1 400 ", dd)
                 self.assertIsNone(j["tls"], dd)
                 self.assertIs(j["starttls"]["accepted"], False, dd)
-                self.assertLess(elapsed, 8.0, "no hang: the answer is decided on its header" + dd)
         # the upgrade request reached nginx as an OPTIONS request (nginx logs it after answering)
         h.wait_for_line(d / "log" / "access.log", r'"OPTIONS \* HTTP/1\.1" 400 ', timeout=10)
 
@@ -224,7 +218,7 @@ MaxRequestWorkers 4
                                             ready_port=(LOCAL, port),
                                             extra_logs=[d / "error.log", d / "access.log"]))
         h.wait_for_port(LOCAL, port, timeout=15, alive=daemon.alive)
-        j, r, elapsed = self.verified_probe(port)
+        j, r = self.verified_probe(port)
         dd = r.describe()
         self.assertEqual(r.rc, 3, dd)
         self.assertEqual(j["outcome"], "starttls-not-supported", dd)
@@ -233,7 +227,6 @@ MaxRequestWorkers 4
         self.assertEqual(j["error"]["peer_text"][0], "HTTP/1.1 200 OK", dd)
         self.assertIsNone(j["tls"], dd)
         self.assertIs(j["starttls"]["accepted"], False, dd)
-        self.assertLess(elapsed, 8.0, "no hang: the answer is decided on its header" + dd)
         # Apache answered the OPTIONS * itself (it logs the request once answered)
         h.wait_for_line(d / "access.log", r"^OPTIONS \* HTTP/1\.1 200$", timeout=10)
 
@@ -267,7 +260,7 @@ MaxRequestWorkers 4
         t = threading.Thread(target=serve_once, daemon=True)
         t.start()
         try:
-            j, r, _ = self.verified_probe(port)
+            j, r = self.verified_probe(port)
         finally:
             listener.close()
             t.join(timeout=20)

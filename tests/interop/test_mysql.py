@@ -12,7 +12,6 @@ and is stopped by PID.
 """
 
 import os
-import pwd
 import shutil
 import socket
 import unittest
@@ -23,14 +22,6 @@ import harness as h
 SERVERNAME = "db.test"
 LOCAL = h.LOOPBACK
 CLIENT_SSL = 0x0800
-
-
-def _chown_tree(path: Path, user: str) -> None:
-    pw = pwd.getpwnam(user)
-    os.chown(path, pw.pw_uid, pw.pw_gid)
-    for root, dirs, files in os.walk(path):
-        for name in dirs + files:
-            os.chown(os.path.join(root, name), pw.pw_uid, pw.pw_gid)
 
 
 def read_handshake(port: int) -> tuple[str, int]:
@@ -63,7 +54,7 @@ class MariaDB(h.Daemon):
         data, run_dir = self.dir / "data", self.dir / "run"
         data.mkdir(mode=0o700)
         run_dir.mkdir(mode=0o700)
-        _chown_tree(self.dir, "mysql")
+        h.chown_tree(self.dir, "mysql")
         cp = h.run(["mariadb-install-db", "--no-defaults", f"--datadir={data}", "--user=mysql",
                     "--auth-root-authentication-method=normal", "--skip-test-db"], timeout=180)
         if cp.returncode != 0:
@@ -78,7 +69,7 @@ class MariaDB(h.Daemon):
             shutil.copyfile(leaf.cert, cert)
             shutil.copyfile(leaf.key, key)
             os.chmod(key, 0o600)
-            _chown_tree(run_dir, "mysql")
+            h.chown_tree(run_dir, "mysql")
             argv += [f"--ssl-cert={cert}", f"--ssl-key={key}"]
         else:
             argv.append("--skip-ssl")
@@ -105,10 +96,7 @@ class MariaDBProbe(h.InteropTestCase):
 
     @classmethod
     def _server(cls, label, *, tls):
-        d = cls.keep_daemon(MariaDB(cls.workdir / label, cls.leaf, tls=tls, name=f"mariadb-{label}"))
-        d.start()
-        cls.addClassCleanup(d.stop)
-        return d
+        return cls.start_class_daemon(MariaDB(cls.workdir / label, cls.leaf, tls=tls, name=f"mariadb-{label}"))
 
     def probe(self, url, *extra, servername=SERVERNAME):
         return h.otls_probe(url, "--cafile", str(self.ca.pem), "--servername", servername, *extra)
@@ -139,8 +127,8 @@ class MariaDBProbe(h.InteropTestCase):
     def test_probe_wrong_name_fails_verification(self):
         r = self.probe(self.tls.url(), servername="other.example")
         self.assertIsNotNone(r.json, r.describe())
-        self.assertNotEqual(r.json["outcome"], "ok", r.describe())
-        self.assertNotEqual(r.rc, 0, r.describe())
+        self.assertEqual(r.json["outcome"], "certificate-host-mismatch", r.describe())
+        self.assertEqual(r.rc, 6, r.describe())
 
     def test_probe_skip_ssl_is_starttls_not_supported(self):
         r = self.probe(self.plain.url())
@@ -154,11 +142,13 @@ class MariaDBProbe(h.InteropTestCase):
         self.assertIsNone(r.json["tls"], d)
 
     def test_stripped_offer_is_starttls_not_supported(self):
-        meddler = self.start_daemon(h.OtlsTestMeddler(self.workdir / "meddler", (LOCAL, self.tls.port), "mysql"))
+        meddler = self.start_daemon(h.OtlsTestMeddler(self.scratch_dir(), (LOCAL, self.tls.port), "mysql"))
         r = self.probe(meddler.url())
         d = r.describe()
         self.assertIsNotNone(r.json, d)
         self.assertEqual(r.json["outcome"], "starttls-not-supported", d)
+        self.assertEqual(r.rc, 3, d)
+        self.assertIs(r.json["starttls"]["offered"], False, d)
         self.assertIsNone(r.json["tls"], d)
 
 
@@ -171,10 +161,8 @@ class ClientsVsOtlsMysqlServer(h.InteropTestCase):
         super().setUpClass()
         cls.ca = h.TestCA(cls.workdir / "ca")
         cls.leaf = cls.ca.leaf(SERVERNAME, "localhost", LOCAL)
-        cls.server = cls.keep_daemon(h.OtlsTestServer(cls.workdir / "srv", cls.leaf, protocol="mysql",
-                                                      name="otls_test_server-mysql"))
-        cls.server.start()
-        cls.addClassCleanup(cls.server.stop)
+        cls.server = cls.start_class_daemon(h.OtlsTestServer(cls.workdir / "srv", cls.leaf, protocol="mysql",
+                                                             name="otls_test_server-mysql"))
 
     def test_openssl_s_client_starttls_mysql(self):
         for attempt in range(5):

@@ -10,6 +10,8 @@ xmpp.test, never the SRV target. ALPN `xmpp-client` is offered on direct TLS: ot
 selects it, `openssl s_server` shows what was offered, and Prosody 0.12 answers none.
 """
 
+import os
+import select
 import shutil
 import subprocess
 import time
@@ -34,9 +36,7 @@ class XmppInterop(h.InteropTestCase):
         h.require_env("OTLS_BIN")
         cls.ca = h.TestCA(cls.workdir / "ca")
         cls.leaf = cls.ca.leaf(DOMAIN, "localhost", LOCAL, key="ecdsa")
-        cls.prosody = cls.keep_daemon(Prosody(cls.workdir / "prosody", cls.leaf, vhost=DOMAIN))
-        cls.prosody.start()
-        cls.addClassCleanup(cls.prosody.stop)
+        cls.prosody = cls.start_class_daemon(Prosody(cls.workdir / "prosody", cls.leaf, vhost=DOMAIN))
         cls._servers = {}
         cls._dns = None
 
@@ -46,7 +46,7 @@ class XmppInterop(h.InteropTestCase):
         if cls._dns is None:
             d = cls.workdir / "dns"
             d.mkdir()
-            cls.dead_port = h.free_port()  # nothing listens here: the first SRV target fails
+            cls.dead_port = h.fresh_port()  # nothing listens here: the first SRV target fails
             p = cls.prosody
             zone = f"""$ORIGIN {DOMAIN}.
 $TTL 300
@@ -76,7 +76,8 @@ _xmpps-client._tcp.none IN SRV 0 0 0 .
         r = h.otls_probe(url, "--resolver", f"127.0.0.1:{port}", "--trust-anchor", str(anchor),
                          "--cafile", str(self.ca.pem), "--timeout", "10", *extra)
         self.assertIsNotNone(r.json, r.describe())
-        self.assertEqual(r.rc, expect_rc, r.describe())
+        if expect_rc is not None:
+            self.assertEqual(r.rc, expect_rc, r.describe())
         return r.json, r.describe()
 
     @classmethod
@@ -86,10 +87,7 @@ _xmpps-client._tcp.none IN SRV 0 0 0 .
             s = h.OtlsTestServer(cls.workdir / f"srv-{protocol}-{required}-{implicit}", cls.leaf, hostname=DOMAIN,
                                  protocol=protocol, starttls_required=required, implicit_tls=implicit,
                                  name=f"otls_test_server-{protocol}-{required}-{implicit}")
-            cls.keep_daemon(s)
-            s.start()
-            cls.addClassCleanup(s.stop)
-            cls._servers[key] = s
+            cls._servers[key] = cls.start_class_daemon(s)
         return cls._servers[key].port
 
     def probe(self, url, *extra, domain=DOMAIN, expect_rc=None):
@@ -129,13 +127,11 @@ _xmpps-client._tcp.none IN SRV 0 0 0 .
         self.assertIsNone(j["tls"]["alpn"], d)
 
     def test_prosody_wrong_domain_is_host_unknown_by_name(self):
-        started = time.monotonic()
+        # Reported by name when Prosody says it, not as a timeout (gnutls#1507): a client that
+        # waited for features would end in "timeout", not "service-unavailable".
         j, d = self.probe(f"xmpp://{LOCAL}:{self.prosody.c2s_port}", domain="wrong.test")
-        elapsed = time.monotonic() - started
         self.assertEqual(j["outcome"], "service-unavailable", d)
         self.assertTrue(any("host-unknown" in line for line in j["error"]["peer_text"]), d)
-        # reported when Prosody says it, not after the 10 s timeout (gnutls#1507)
-        self.assertLess(elapsed, 8, d)
 
     def test_striptls_relay_is_starttls_not_supported(self):
         m = h.OtlsTestMeddler(self.scratch_dir(), (LOCAL, self.prosody.c2s_port), "xmpp")
@@ -180,25 +176,28 @@ _xmpps-client._tcp.none IN SRV 0 0 0 .
 
     def test_direct_tls_offers_alpn_xmpp_client(self):
         # The referee: openssl s_server prints the ALPN list the client offered.
-        port = h.free_port()
+        port = h.fresh_port()
         argv = ["openssl", "s_server", "-accept", f"{LOCAL}:{port}", "-cert", self.leaf.cert, "-key",
                 self.leaf.key, "-alpn", "xmpp-client", "-naccept", "1"]
         with subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True) as server:
+                              bufsize=0) as server:
             try:
-                # ready when it says ACCEPT (a test connection would use up its one accept)
-                early = []
-                for _ in range(20):
-                    line = server.stdout.readline()
-                    early.append(line)
-                    if not line or line.startswith("ACCEPT"):
+                # Ready when it says ACCEPT (a test connection would use up its one accept);
+                # bounded in time, since s_server may say nothing at all.
+                seen = b""
+                deadline = time.monotonic() + 15
+                while b"ACCEPT" not in seen and time.monotonic() < deadline:
+                    ready, _, _ = select.select([server.stdout], [], [], max(0.0, deadline - time.monotonic()))
+                    chunk = os.read(server.stdout.fileno(), 4096) if ready else b""
+                    if not chunk:
                         break
-                self.assertEqual(early[-1].strip(), "ACCEPT", "".join(early))
+                    seen += chunk
+                self.assertIn(b"ACCEPT", seen, seen.decode("utf-8", "replace"))
                 # s_server speaks no XMPP: the probe ends in a timeout after the handshake
                 r = h.otls_probe(f"xmpps://{LOCAL}:{port}", "--xmpp-domain", DOMAIN, "--cafile",
                                  str(self.ca.pem), "--servername", DOMAIN, "--timeout", "2")
                 j, d = r.json, r.describe()
-                out = server.communicate(timeout=30)[0]
+                out = (seen + server.communicate(timeout=30)[0]).decode("utf-8", "replace")
             finally:
                 if server.poll() is None:
                     server.kill()
@@ -242,7 +241,8 @@ _xmpps-client._tcp.none IN SRV 0 0 0 .
         self.assertEqual(j["attempts"], [], "a connection was made for a service that is not offered" + d)
 
     def test_srv_absent_falls_back_to_the_domain_on_the_default_port(self):
-        j, d = self.probe_srv(f"xmpps://nosrv.{DOMAIN}", expect_rc=2)
+        # Only the attempt is checked: whether something answers on 127.0.0.1:5223 is not ours.
+        j, d = self.probe_srv(f"xmpps://nosrv.{DOMAIN}", expect_rc=None)
         self.assertEqual(j["srv"]["route"], "fallback", d)
         self.assertEqual([a["address"] for a in j["attempts"]], [f"{LOCAL}:5223"], d)
 

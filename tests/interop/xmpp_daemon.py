@@ -18,9 +18,9 @@ class Prosody(h.Daemon):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.vhost = vhost
-        self.c2s_port = h.free_port()
-        self.s2s_port = h.free_port()
-        self.direct_tls_port = h.free_port()
+        self.c2s_port = h.fresh_port()
+        self.s2s_port = h.fresh_port()
+        self.direct_tls_port = h.fresh_port()
         user = pwd.getpwnam("prosody")
         data = self.workdir / "data"
         data.mkdir(exist_ok=True)
@@ -58,5 +58,9 @@ VirtualHost "{vhost}"
 """)
         os.chown(config, user.pw_uid, user.pw_gid)
         super().__init__(["prosody", "--config", config, "-F"], name="prosody", logdir=self.workdir,
-                         ready_port=(h.LOOPBACK, self.c2s_port), user="prosody",
+                         ready_check=self._all_ports_accept, user="prosody",
                          extra_logs=[self.workdir / "prosody.log"], ready_timeout=30)
+
+    def _all_ports_accept(self) -> bool:
+        # Tests use every listener at once: ready when c2s, s2s and direct TLS all accept.
+        return all(h.port_accepts(h.LOOPBACK, p) for p in (self.c2s_port, self.s2s_port, self.direct_tls_port))
